@@ -1,0 +1,14 @@
+#include "../kernels.h"
+#include "scalar-kernels.h"
+
+const q8_kernel_table q8_scalar_kernels = {
+    .isa = q8_isa_scalar,
+    .name = "scalar",
+    .gemm = {.mr = 4, .nr = 4, .kr = 1,
+             .gemm = q8_gemm_ukernel_4x4__scalar,
+             .igemm = q8_igemm_ukernel_4x4__scalar,
+             .gemm_dq = q8_gemm_dq_ukernel_4x4__scalar},
+    .dwconv = {.cr = 1, .dwconv = q8_dwconv_ukernel_1c__scalar},
+    .elementwise = {.lut = q8_lut_ukernel__scalar},
+    .pooling = {.maxpool = q8_maxpool_ukernel__scalar},
+};

@@ -1,0 +1,452 @@
+/*
+ * 2D convolution and transposed convolution, NHWC.
+ *
+ * Three paths, chosen at create time:
+ * - gemm: 1x1 kernel, stride 1, no padding: the input is the GEMM's A.
+ * - dwconv: one input and one output channel per group (depthwise, channel
+ *   multiplier 1): the depthwise micro-kernel over an indirection buffer.
+ * - igemm: everything else, transposed convolution included: an indirection
+ *   buffer holds, per output pixel and kernel tap, a pointer to the input
+ *   pixel (or to a buffer of input zero points for padding and, in
+ *   transposed convolution, for taps that no input pixel maps to).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../quant/packing.h"
+#include "gemm-job.h"
+#include "operator.h"
+
+typedef enum conv_path { path_gemm, path_igemm, path_dwconv } conv_path;
+
+/* The geometry both public parameter structs reduce to. */
+typedef struct conv_geometry {
+  uint32_t padding_top, padding_left, padding_bottom, padding_right;
+  uint32_t output_padding_height, output_padding_width; /* transposed only */
+  uint32_t kernel_height, kernel_width;
+  uint32_t stride_height, stride_width;
+  uint32_t dilation_height, dilation_width;
+  uint32_t groups;
+  size_t group_input_channels, group_output_channels;
+  size_t input_pixel_stride, output_pixel_stride;
+  bool transposed;
+} conv_geometry;
+
+typedef struct convolution_op {
+  q8_operator base;
+  conv_geometry geo;
+  conv_path path;
+  void* packed;
+  size_t packed_group_stride;
+  uint8_t* zero;
+  q8_requant_params requant;
+  /* setup state */
+  size_t batch, input_height, input_width, output_height, output_width;
+  const uint8_t* input;
+  uint8_t* output;
+  const uint8_t** indirection;
+  size_t indirection_count;
+} convolution_op;
+
+static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool);
+
+static size_t kernel_size(const conv_geometry* g) {
+  return (size_t)g->kernel_height * g->kernel_width;
+}
+
+static void destroy_convolution(q8_operator* base) {
+  convolution_op* op = (convolution_op*)base;
+  free(op->packed);
+  free(op->zero);
+  free(op->indirection);
+}
+
+/* --- create ------------------------------------------------------------- */
+
+static q8_status check_geometry(const char* fn, const conv_geometry* g, q8_error* error) {
+  q8_status s;
+  if ((s = q8_check_nonzero(fn, "kernel_height", g->kernel_height, error)) ||
+      (s = q8_check_nonzero(fn, "kernel_width", g->kernel_width, error)) ||
+      (s = q8_check_nonzero(fn, "stride_height", g->stride_height, error)) ||
+      (s = q8_check_nonzero(fn, "stride_width", g->stride_width, error)) ||
+      (s = q8_check_nonzero(fn, "dilation_height", g->dilation_height, error)) ||
+      (s = q8_check_nonzero(fn, "dilation_width", g->dilation_width, error)) ||
+      (s = q8_check_nonzero(fn, "groups", g->groups, error)) ||
+      (s = q8_check_nonzero(fn, "group_input_channels", g->group_input_channels, error)) ||
+      (s = q8_check_nonzero(fn, "group_output_channels", g->group_output_channels, error))) {
+    return s;
+  }
+  const size_t in_channels = g->groups * g->group_input_channels;
+  const size_t out_channels = g->groups * g->group_output_channels;
+  if (g->input_pixel_stride < in_channels) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: input_pixel_stride %zu is smaller than the input channel count %zu", fn,
+                   g->input_pixel_stride, in_channels);
+  }
+  if (g->output_pixel_stride < out_channels) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: output_pixel_stride %zu is smaller than the output channel count %zu",
+                   fn, g->output_pixel_stride, out_channels);
+  }
+  if (g->transposed && ((g->output_padding_height >= g->stride_height &&
+                         g->output_padding_height >= g->dilation_height) ||
+                        (g->output_padding_width >= g->stride_width &&
+                         g->output_padding_width >= g->dilation_width))) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: output_padding (%u, %u) must be smaller than stride or dilation", fn,
+                   g->output_padding_height, g->output_padding_width);
+  }
+  /* The int32 accumulator must hold sum (x - zp)(w - zp) over K terms. */
+  const size_t k_total = kernel_size(g) * g->group_input_channels;
+  if (k_total > Q8_MAX_REDUCTION) {
+    return q8_fail(error, q8_status_unsupported_parameter,
+                   "%s: kernel_height * kernel_width * group_input_channels is %zu; at most %d "
+                   "fit the int32 accumulator",
+                   fn, k_total, Q8_MAX_REDUCTION);
+  }
+  return q8_status_success;
+}
+
+static conv_path choose_path(const conv_geometry* g) {
+  if (g->transposed) return path_igemm;
+  if (g->group_input_channels == 1 && g->group_output_channels == 1) return path_dwconv;
+  if (g->kernel_height == 1 && g->kernel_width == 1 && g->stride_height == 1 &&
+      g->stride_width == 1 && g->padding_top == 0 && g->padding_left == 0 &&
+      g->padding_bottom == 0 && g->padding_right == 0) {
+    return path_gemm;
+  }
+  return path_igemm;
+}
+
+static q8_status pack_weights(convolution_op* op, const int8_t* weights, const float* bias,
+                              const q8_weight_quantization* wq, q8_quantization input,
+                              q8_quantization output, q8_error* error, const char* fn) {
+  const conv_geometry* g = &op->geo;
+  const q8_kernel_table* k = op->base.kernels;
+  const size_t ks = kernel_size(g), kc = g->group_input_channels, nc = g->group_output_channels;
+  const size_t per_channel = wq->count == 1 ? 0 : 1;
+  size_t total;
+  if (op->path == path_dwconv) {
+    total = q8_dwconv_packed_size(g->groups, ks, k->dwconv.cr);
+  } else {
+    op->packed_group_stride = q8_gemm_packed_size(nc, kc, ks, k->gemm.nr, k->gemm.kr, 2);
+    if (!q8_mul_size(op->packed_group_stride, g->groups, &total)) total = SIZE_MAX;
+  }
+  op->packed = total == SIZE_MAX ? NULL : malloc(total);
+  if (op->packed == NULL) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for packed weights", fn);
+  }
+  const q8_channel_quantization all = {wq->scales, wq->zero_points, per_channel};
+  if (op->path == path_dwconv) {
+    q8_pack_dwconv_static(g->groups, ks, k->dwconv.cr, weights, bias, &all, input.scale,
+                          input.zero_point, output.scale, op->packed);
+  } else {
+    for (size_t grp = 0; grp < g->groups; grp++) {
+      const size_t c0 = grp * nc;
+      const q8_gemm_weights gw = {
+          .nc = nc, .kc = kc, .ks = ks, .w = weights + c0 * ks * kc, .channel_stride = ks * kc,
+          .bias = bias ? bias + c0 : NULL,
+          .weight = {wq->scales + c0 * per_channel,
+                     wq->zero_points ? wq->zero_points + c0 * per_channel : NULL, per_channel}};
+      q8_pack_gemm_static(&gw, k->gemm.nr, k->gemm.kr, input.scale, input.zero_point,
+                          output.scale, (char*)op->packed + grp * op->packed_group_stride);
+    }
+  }
+  op->requant.subtract_row_sums =
+      q8_has_weight_zero_points(&all, wq->count == 1 ? 1 : wq->count);
+  return q8_status_success;
+}
+
+/* Zero buffer: what padding taps read, input zero points, as wide as the
+ * widest read (a group's channels or, for depthwise, all channels) plus
+ * slack for kernels that read whole vectors. */
+static q8_status make_zero_buffer(convolution_op* op, uint8_t input_zero_point, q8_error* error,
+                                  const char* fn) {
+  const conv_geometry* g = &op->geo;
+  const size_t width = (op->path == path_dwconv ? g->groups : g->group_input_channels) + 64;
+  op->zero = malloc(width);
+  if (op->zero == NULL) return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
+  memset(op->zero, input_zero_point, width);
+  return q8_status_success;
+}
+
+static q8_status create_convolution(const char* fn, const conv_geometry* geometry,
+                                    q8_quantization input, const q8_weight_quantization* wq,
+                                    q8_quantization output, uint8_t output_min,
+                                    uint8_t output_max, const int8_t* weights, const float* bias,
+                                    q8_isa isa, q8_operator** op_out, q8_error* error) {
+  q8_status s;
+  if (op_out != NULL) *op_out = NULL;
+  conv_geometry g = *geometry;
+  if (g.input_pixel_stride == 0) g.input_pixel_stride = g.groups * g.group_input_channels;
+  if (g.output_pixel_stride == 0) g.output_pixel_stride = g.groups * g.group_output_channels;
+  if ((s = check_geometry(fn, &g, error)) || (s = q8_check_quantization(fn, "input", input, error)) ||
+      (s = q8_check_quantization(fn, "output", output, error)) ||
+      (s = q8_check_weight_quantization(fn, wq, g.groups * g.group_output_channels, error)) ||
+      (s = q8_check_output_range(fn, output_min, output_max, error)) ||
+      (s = q8_check_pointer(fn, "weights", weights, error))) {
+    return s;
+  }
+  q8_operator* base;
+  s = q8_operator_create(sizeof(convolution_op), g.transposed ? "deconvolution2d" : "convolution2d",
+                         isa, &base, error);
+  if (s != q8_status_success) return s;
+  convolution_op* op = (convolution_op*)base;
+  base->destroy = destroy_convolution;
+  op->geo = g;
+  op->path = choose_path(&g);
+  op->requant.output_zero_point = output.zero_point;
+  op->requant.output_min = output_min;
+  op->requant.output_max = output_max;
+  if ((s = pack_weights(op, weights, bias, wq, input, output, error, fn)) ||
+      (s = make_zero_buffer(op, (uint8_t)input.zero_point, error, fn))) {
+    q8_operator_delete(base);
+    return s;
+  }
+  base->run = run_convolution;
+  *op_out = base;
+  return q8_status_success;
+}
+
+/* --- setup -------------------------------------------------------------- */
+
+/* Output extent along one axis; false if the input is too small. */
+static bool output_extent(const conv_geometry* g, size_t in, uint32_t pad_a, uint32_t pad_b,
+                          uint32_t kernel, uint32_t stride, uint32_t dilation,
+                          uint32_t output_padding, size_t* out) {
+  const size_t effective_kernel = (size_t)dilation * (kernel - 1) + 1;
+  if (g->transposed) {
+    const size_t grown = (in - 1) * stride + effective_kernel + output_padding;
+    if (grown <= (size_t)pad_a + pad_b) return false;
+    *out = grown - pad_a - pad_b;
+  } else {
+    const size_t padded = in + pad_a + pad_b;
+    if (padded < effective_kernel) return false;
+    *out = (padded - effective_kernel) / stride + 1;
+  }
+  return true;
+}
+
+/* The input pixel that tap (ky, kx) of output pixel (n, oy, ox) reads, or
+ * the zero buffer. */
+static const uint8_t* tap_pointer(const convolution_op* op, size_t n, size_t oy, size_t ox,
+                                  size_t ky, size_t kx) {
+  const conv_geometry* g = &op->geo;
+  size_t iy, ix;
+  if (g->transposed) {
+    /* oy = iy * stride - pad + ky * dilation */
+    const ptrdiff_t ty = (ptrdiff_t)(oy + g->padding_top) - (ptrdiff_t)(ky * g->dilation_height);
+    const ptrdiff_t tx = (ptrdiff_t)(ox + g->padding_left) - (ptrdiff_t)(kx * g->dilation_width);
+    if (ty < 0 || tx < 0 || ty % g->stride_height != 0 || tx % g->stride_width != 0) {
+      return op->zero;
+    }
+    iy = (size_t)ty / g->stride_height;
+    ix = (size_t)tx / g->stride_width;
+  } else {
+    const ptrdiff_t ty = (ptrdiff_t)(oy * g->stride_height + ky * g->dilation_height) -
+                         (ptrdiff_t)g->padding_top;
+    const ptrdiff_t tx = (ptrdiff_t)(ox * g->stride_width + kx * g->dilation_width) -
+                         (ptrdiff_t)g->padding_left;
+    if (ty < 0 || tx < 0) return op->zero;
+    iy = (size_t)ty;
+    ix = (size_t)tx;
+  }
+  if (iy >= op->input_height || ix >= op->input_width) return op->zero;
+  return op->input + ((n * op->input_height + iy) * op->input_width + ix) * g->input_pixel_stride;
+}
+
+/* Writes the ks tap pointers of output pixel m, `step` entries apart. */
+static void fill_pixel_taps(const convolution_op* op, size_t m, const uint8_t** out, size_t step) {
+  const size_t ox = m % op->output_width, oy = m / op->output_width % op->output_height;
+  const size_t n = m / (op->output_width * op->output_height);
+  for (size_t ky = 0; ky < op->geo.kernel_height; ky++) {
+    for (size_t kx = 0; kx < op->geo.kernel_width; kx++) {
+      *out = tap_pointer(op, n, oy, ox, ky, kx);
+      out += step;
+    }
+  }
+}
+
+static void build_indirection(convolution_op* op, size_t pixels) {
+  const size_t ks = kernel_size(&op->geo);
+  if (op->path == path_dwconv) {
+    for (size_t m = 0; m < pixels; m++) fill_pixel_taps(op, m, op->indirection + m * ks, 1);
+    return;
+  }
+  /* [m tile][ks][MR]; rows past the end repeat the last pixel. */
+  const size_t mr = op->base.kernels->gemm.mr;
+  for (size_t m0 = 0; m0 < pixels; m0 += mr) {
+    for (size_t i = 0; i < mr; i++) {
+      const size_t m = m0 + i < pixels ? m0 + i : pixels - 1;
+      fill_pixel_taps(op, m, op->indirection + m0 * ks + i, mr);
+    }
+  }
+}
+
+static size_t indirection_entries(const convolution_op* op, size_t pixels) {
+  const size_t ks = kernel_size(&op->geo);
+  size_t count = 0;
+  if (op->path == path_dwconv) {
+    if (!q8_mul_size(pixels, ks, &count)) return SIZE_MAX;
+  } else if (op->path == path_igemm) {
+    const size_t mr = op->base.kernels->gemm.mr;
+    const size_t tiles = pixels / mr + (pixels % mr != 0);
+    if (!q8_mul_size(tiles * mr, ks, &count)) return SIZE_MAX;
+  }
+  return count;
+}
+
+static q8_status setup_convolution(const char* fn, bool transposed, q8_operator* base,
+                                   size_t batch, size_t input_height, size_t input_width,
+                                   const uint8_t* input, uint8_t* output, size_t* output_height,
+                                   size_t* output_width, q8_error* error) {
+  q8_status s;
+  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
+  convolution_op* op = (convolution_op*)base;
+  if (base->run != run_convolution || op->geo.transposed != transposed) {
+    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
+  }
+  base->is_setup = false;
+  if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
+      (s = q8_check_nonzero(fn, "input_height", input_height, error)) ||
+      (s = q8_check_nonzero(fn, "input_width", input_width, error)) ||
+      (s = q8_check_pointer(fn, "input", input, error)) ||
+      (s = q8_check_pointer(fn, "output", output, error))) {
+    return s;
+  }
+  const conv_geometry* g = &op->geo;
+  size_t oh, ow;
+  if (!output_extent(g, input_height, g->padding_top, g->padding_bottom, g->kernel_height,
+                     g->stride_height, g->dilation_height, g->output_padding_height, &oh) ||
+      !output_extent(g, input_width, g->padding_left, g->padding_right, g->kernel_width,
+                     g->stride_width, g->dilation_width, g->output_padding_width, &ow)) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: input %zux%zu is too small for the padded, dilated kernel", fn,
+                   input_height, input_width);
+  }
+  size_t pixels, bytes;
+  if (!q8_mul_size(batch, oh, &pixels) || !q8_mul_size(pixels, ow, &pixels) ||
+      !q8_mul_size(pixels, g->output_pixel_stride, &bytes)) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: output size overflows", fn);
+  }
+  op->batch = batch;
+  op->input_height = input_height;
+  op->input_width = input_width;
+  op->output_height = oh;
+  op->output_width = ow;
+  op->input = input;
+  op->output = output;
+  const size_t entries = indirection_entries(op, pixels);
+  if (entries == SIZE_MAX || entries > SIZE_MAX / sizeof(void*)) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: indirection buffer size overflows", fn);
+  }
+  if (entries > op->indirection_count) {
+    const uint8_t** grown = realloc(op->indirection, entries * sizeof(void*));
+    if (grown == NULL) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the indirection buffer",
+                     fn);
+    }
+    op->indirection = grown;
+    op->indirection_count = entries;
+  }
+  if (entries != 0) build_indirection(op, pixels);
+  if (output_height) *output_height = oh;
+  if (output_width) *output_width = ow;
+  base->is_setup = true;
+  return q8_status_success;
+}
+
+/* --- run ---------------------------------------------------------------- */
+
+typedef struct dwconv_context {
+  const convolution_op* op;
+} dwconv_context;
+
+static void dwconv_row(void* context, size_t row) {
+  const convolution_op* op = ((const dwconv_context*)context)->op;
+  const size_t ks = kernel_size(&op->geo), ow = op->output_width;
+  const q8_dwconv_config* cfg = &op->base.kernels->dwconv;
+  cfg->dwconv(op->geo.groups, ow, ks, op->indirection + row * ow * ks, ks, op->packed,
+              op->output + row * ow * op->geo.output_pixel_stride, op->geo.output_pixel_stride, 0,
+              op->zero, &op->requant);
+}
+
+static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
+  const convolution_op* op = (const convolution_op*)base;
+  const conv_geometry* g = &op->geo;
+  const size_t pixels = op->batch * op->output_height * op->output_width;
+  if (op->path == path_dwconv) {
+    dwconv_context ctx = {op};
+    pthreadpool_parallelize_1d(threadpool, dwconv_row, &ctx, op->batch * op->output_height, 0);
+    return q8_status_success;
+  }
+  const q8_gemm_job job = {
+      .config = &base->kernels->gemm,
+      .groups = g->groups, .m = pixels, .nc = g->group_output_channels,
+      .kc = g->group_input_channels, .ks = kernel_size(g),
+      .a = op->input, .a_stride = g->input_pixel_stride,
+      .indirection = op->path == path_igemm ? op->indirection : NULL,
+      .zero = op->zero,
+      .packed = op->packed, .packed_group_stride = op->packed_group_stride,
+      .c = op->output, .c_stride = g->output_pixel_stride,
+      .requant = op->requant};
+  q8_gemm_job_run(&job, threadpool);
+  return q8_status_success;
+}
+
+/* --- public API --------------------------------------------------------- */
+
+q8_status q8_convolution2d_create_nhwc(const q8_convolution2d_params* p, const int8_t* weights,
+                                       const float* bias, q8_isa isa, q8_operator** op_out,
+                                       q8_error* error) {
+  static const char fn[] = "q8_convolution2d_create_nhwc";
+  if (p == NULL) return q8_fail(error, q8_status_invalid_parameter, "%s: params is NULL", fn);
+  const conv_geometry g = {
+      .padding_top = p->padding_top, .padding_left = p->padding_left,
+      .padding_bottom = p->padding_bottom, .padding_right = p->padding_right,
+      .kernel_height = p->kernel_height, .kernel_width = p->kernel_width,
+      .stride_height = p->stride_height, .stride_width = p->stride_width,
+      .dilation_height = p->dilation_height, .dilation_width = p->dilation_width,
+      .groups = p->groups, .group_input_channels = p->group_input_channels,
+      .group_output_channels = p->group_output_channels,
+      .input_pixel_stride = p->input_pixel_stride, .output_pixel_stride = p->output_pixel_stride};
+  return create_convolution(fn, &g, p->input, &p->weight, p->output, p->output_min, p->output_max,
+                            weights, bias, isa, op_out, error);
+}
+
+q8_status q8_deconvolution2d_create_nhwc(const q8_deconvolution2d_params* p,
+                                         const int8_t* weights, const float* bias, q8_isa isa,
+                                         q8_operator** op_out, q8_error* error) {
+  static const char fn[] = "q8_deconvolution2d_create_nhwc";
+  if (p == NULL) return q8_fail(error, q8_status_invalid_parameter, "%s: params is NULL", fn);
+  const conv_geometry g = {
+      .padding_top = p->padding_top, .padding_left = p->padding_left,
+      .padding_bottom = p->padding_bottom, .padding_right = p->padding_right,
+      .output_padding_height = p->output_padding_height,
+      .output_padding_width = p->output_padding_width,
+      .kernel_height = p->kernel_height, .kernel_width = p->kernel_width,
+      .stride_height = p->stride_height, .stride_width = p->stride_width,
+      .dilation_height = p->dilation_height, .dilation_width = p->dilation_width,
+      .groups = p->groups, .group_input_channels = p->group_input_channels,
+      .group_output_channels = p->group_output_channels,
+      .input_pixel_stride = p->input_pixel_stride, .output_pixel_stride = p->output_pixel_stride,
+      .transposed = true};
+  return create_convolution(fn, &g, p->input, &p->weight, p->output, p->output_min, p->output_max,
+                            weights, bias, isa, op_out, error);
+}
+
+q8_status q8_convolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                      size_t input_width, const uint8_t* input, uint8_t* output,
+                                      size_t* output_height, size_t* output_width,
+                                      q8_error* error) {
+  return setup_convolution("q8_convolution2d_setup_nhwc", false, op, batch, input_height,
+                           input_width, input, output, output_height, output_width, error);
+}
+
+q8_status q8_deconvolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                        size_t input_width, const uint8_t* input, uint8_t* output,
+                                        size_t* output_height, size_t* output_width,
+                                        q8_error* error) {
+  return setup_convolution("q8_deconvolution2d_setup_nhwc", true, op, batch, input_height,
+                           input_width, input, output, output_height, output_width, error);
+}

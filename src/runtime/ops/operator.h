@@ -1,0 +1,54 @@
+/*
+ * What every operator object shares, and the helpers operators use to
+ * validate parameters and report errors.
+ */
+#ifndef Q8_RUNTIME_OPS_OPERATOR_H
+#define Q8_RUNTIME_OPS_OPERATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "q8/operators.h"
+#include "../../kernels/kernels.h"
+
+struct q8_operator {
+  const char* kind;               /* "convolution2d", ... */
+  const q8_kernel_table* kernels; /* chosen at create time */
+  bool is_setup;
+  q8_status (*run)(q8_operator* op, pthreadpool_t threadpool);
+  void (*destroy)(q8_operator* op); /* frees what the operator owns, not op */
+};
+
+/* Fills *error (if not NULL) and returns status. */
+q8_status q8_fail(q8_error* error, q8_status status, const char* format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Allocates a zeroed operator of `size` bytes with the table for `isa`. */
+q8_status q8_operator_create(size_t size, const char* kind, q8_isa isa, q8_operator** op_out,
+                             q8_error* error);
+
+/* Parameter checks; `function` and `name` go into the message. */
+q8_status q8_check_quantization(const char* function, const char* name, q8_quantization q,
+                                q8_error* error);
+q8_status q8_check_weight_quantization(const char* function, const q8_weight_quantization* q,
+                                       size_t output_channels, q8_error* error);
+q8_status q8_check_output_range(const char* function, uint8_t output_min, uint8_t output_max,
+                                q8_error* error);
+q8_status q8_check_nonzero(const char* function, const char* name, size_t value,
+                           q8_error* error);
+q8_status q8_check_pointer(const char* function, const char* name, const void* pointer,
+                           q8_error* error);
+
+/* Largest GEMM reduction (K): 255 * 255 * K must fit in int32. */
+#define Q8_MAX_REDUCTION 32768
+
+/* Overflow-checked a * b; false on overflow. */
+static inline bool q8_mul_size(size_t a, size_t b, size_t* out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+/* Duplicates nbytes of src; NULL on failure (or when nbytes is 0). */
+void* q8_memdup(const void* src, size_t nbytes);
+
+#endif
