@@ -188,4 +188,8 @@ q8_status q8_dynamic_fully_connected_setup(q8_operator* op, size_t batch, const 
 }
 #endif
 
+/* The other operator families. */
+#include "q8/elementwise.h" /* add, mul, unary table ops, quantize, dequantize */
+#include "q8/pooling.h"     /* pooling, concat, shuffle, upsample, softmax */
+
 #endif /* Q8_OPERATORS_H */
