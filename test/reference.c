@@ -113,13 +113,27 @@ void ref_convolution(const ref_conv* c, const uint8_t* input, const int8_t* weig
   free(acc);
 }
 
-/* PyTorch's qparams for a [min, max] range mapped onto [0, 255], written from
- * its documented behaviour for ordinary (not tiny) ranges. */
+/* PyTorch's qparams for a [min, max] range mapped onto [0, 255]: the range
+ * includes 0, and a scale below 6.1e-5 is raised to it, the range growing
+ * away from zero (verified against torch 1.13's dynamic linear). */
 static void ref_choose_qparams(float lo, float hi, float* scale, int32_t* zero_point) {
   lo = lo < 0.0f ? lo : 0.0f;
   hi = hi > 0.0f ? hi : 0.0f;
   double s = ((double)hi - (double)lo) / 255.0;
   if ((float)s == 0.0f) s = 0.1;
+  const float threshold = 6.1e-5f;
+  if (s < threshold) {
+    const float grow = threshold / (float)s;
+    s = threshold;
+    if (lo == 0.0f) {
+      hi = (float)(s * 255.0);
+    } else if (hi == 0.0f) {
+      lo = (float)(-s * 255.0);
+    } else {
+      lo *= grow;
+      hi *= grow;
+    }
+  }
   const double from_min = 0.0 - lo / s, from_max = 255.0 - hi / s;
   const double zp = fabs(lo / s) > fabs(hi / s) - 255.0 ? from_min : from_max;
   *scale = (float)s;
