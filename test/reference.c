@@ -16,7 +16,10 @@ uint8_t ref_requantize(int64_t acc, float input_scale, float weight_scale, float
 }
 
 int64_t ref_quantize_bias(float bias, float input_scale, float weight_scale) {
-  const double q = nearbyint((double)bias / ((double)input_scale * (double)weight_scale));
+  /* Each fp32 step modelled in double, then rounded to float. */
+  const float scale = (float)((double)input_scale * (double)weight_scale);
+  const float inverse = (float)(1.0 / (double)scale);
+  const double q = nearbyint((double)(float)((double)bias * (double)inverse));
   if (q > 2147483647.0) return 2147483647;
   if (q < -2147483648.0) return -2147483648LL;
   return (int64_t)q;

@@ -16,7 +16,8 @@
 uint8_t ref_requantize(int64_t acc, float input_scale, float weight_scale, float output_scale,
                        int32_t output_zero_point, uint8_t output_min, uint8_t output_max);
 
-/* round_half_even(bias / (input_scale * weight_scale)), saturated to int32. */
+/* round_half_even(bias * (1 / (float)(input_scale * weight_scale))), every
+ * step in fp32, saturated to int32: PyTorch's qint32 bias. */
 int64_t ref_quantize_bias(float bias, float input_scale, float weight_scale);
 
 typedef struct ref_conv {

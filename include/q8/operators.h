@@ -17,7 +17,8 @@
  *
  * Requantization (conv, transposed conv, fully connected), exactly PyTorch's
  * qnnpack engine:
- *   bias_q[c] = round_half_even(bias[c] / (input_scale * weight_scale[c]))
+ *   bias_q[c] = round_half_even(bias[c] * (1.0f / bias_scale[c])), in fp32,
+ *               bias_scale[c] = (float)((double)weight_scale[c] * input_scale)
  *   acc[c]    = sum_k (x_k - input_zp) * (w_ck - weight_zp[c]) + bias_q[c]
  *   mult[c]   = (weight_scale[c] * input_scale) * (1.0f / output_scale)  (fp32)
  *   y[c]      = clamp(round_half_even((float)acc[c] * mult[c]) + output_zp,

@@ -4,8 +4,9 @@
  * For an output channel c of a convolution or linear layer:
  *   multiplier[c] = (weight_scale[c] * input_scale) * (1.0f / output_scale)
  *       every step in fp32, in this order (q8_requantization_multiplier);
- *   bias_q[c] = round_half_even(bias[c] / (input_scale * weight_scale[c]))
- *       (q8_quantize_bias; the exact steps are documented there);
+ *   bias_q[c] = round_half_even(bias[c] * (1.0f / (float)((double)weight_scale[c] *
+ *                                                          input_scale)))
+ *       in fp32, saturated to int32 (q8_quantize_bias);
  *   acc = sum_k (x_k - input_zp) * (w_ck - weight_zp[c]) + bias_q[c]  (int32);
  *   y = clamp(round_half_even((float)acc * multiplier[c]) + output_zp,
  *             output_min, output_max).
