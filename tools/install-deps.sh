@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what building and testing q8 needs on Debian 12, as root: the
+# toolchain and the system packages q8 links against. Does nothing when all
+# are present, so it is cheap to run before every build.
+set -eu
+packages="build-essential cmake pkg-config libcpuinfo-dev libpthreadpool-dev libzip-dev \
+libcmocka-dev libbenchmark-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
