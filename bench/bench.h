@@ -1,0 +1,45 @@
+/*
+ * The C side of q8-bench. Benchmark bodies are C functions that receive an
+ * opaque state and loop while q8_bench_keep_running() says so; the C++ shim
+ * (third_party/benchmark-shim/shim.cc) registers them with Google Benchmark.
+ */
+#ifndef Q8_BENCH_H
+#define Q8_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "q8/q8.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct q8_bench_state q8_bench_state;
+
+int q8_bench_keep_running(q8_bench_state* state);
+/* A counter, reported as is (benchmarks time themselves, so that GOPS and
+ * peak_pct aggregate over repetitions like any counter). */
+void q8_bench_counter(q8_bench_state* state, const char* name, double value);
+void q8_bench_skip(q8_bench_state* state, const char* message);
+
+typedef void (*q8_bench_fn)(q8_bench_state* state, const void* arg);
+
+/* Registers a benchmark named `name` running fn(state, arg); arg must
+ * outlive the run. Defined by the shim. */
+void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg);
+
+/* Measured int8 peak in GOPS of the path `isa` is built on (0 if unknown);
+ * measured once per process. */
+double q8_bench_peak_gops(q8_isa isa);
+
+/* Registration of each family (one per file in bench/). */
+void q8_bench_register_peak(void);
+void q8_bench_register_gemm(void);
+void q8_bench_register_conv(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

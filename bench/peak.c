@@ -1,0 +1,144 @@
+/*
+ * peak/<isa>: a tight loop of the multiply-accumulate sequence each ISA's
+ * GEMM kernel is built on, with enough independent accumulators to hide
+ * latency. It measures what this CPU can do on that path; the GEMM
+ * benchmarks report their GOPS as a percentage of it.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "bench.h"
+
+enum { peak_iterations = 1 << 20 };
+
+/* Each function returns the int8 operations (2 per MAC) of one call and
+ * stores a checksum so the loop is not optimized away. */
+/* The scalar GEMM tile's sequence: a 4x4 outer product of widened u8 and
+ * s8 values into int32 accumulators, fed from memory. */
+static double peak_scalar(volatile int32_t* sink) {
+  int32_t acc[4][4] = {{0}};
+  uint8_t a[4 * 64];
+  int8_t w[4 * 64];
+  for (int i = 0; i < 4 * 64; i++) {
+    a[i] = (uint8_t)(i * 7 + *sink);
+    w[i] = (int8_t)(i * 13);
+  }
+  for (int i = 0; i < peak_iterations / 64; i++) {
+    for (int k = 0; k < 64; k++) {
+      for (int m = 0; m < 4; m++) {
+        for (int n = 0; n < 4; n++) acc[m][n] += (int32_t)a[4 * k + m] * w[4 * k + n];
+      }
+    }
+    __asm__ volatile("" : : "r"(a), "r"(w) : "memory");
+  }
+  int32_t s = 0;
+  for (int m = 0; m < 4; m++) {
+    for (int n = 0; n < 4; n++) s += acc[m][n];
+  }
+  *sink = s;
+  return 2.0 * 16 * 64 * (peak_iterations / 64);
+}
+
+#if defined(__x86_64__)
+/* The exact AVX2 path: sign-extend int8 to int16 (vpmovsxbw), vpmaddwd,
+ * vpaddd; 8 accumulators of 8 int32 lanes, 16 MACs per vpmaddwd. */
+__attribute__((target("avx2"))) static double peak_avx2(volatile int32_t* sink) {
+  __m256i acc[8];
+  for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
+  const __m256i a = _mm256_set1_epi16((short)(*sink | 3));
+  int8_t w[16 * 8];
+  for (int j = 0; j < 16 * 8; j++) w[j] = (int8_t)(j - 64);
+  for (int i = 0; i < peak_iterations / 8; i++) {
+    for (int j = 0; j < 8; j++) {
+      const __m256i wj = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w + 16 * j)));
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(a, wj));
+    }
+    __asm__ volatile("" : : "r"(w) : "memory");
+  }
+  __m256i s = acc[0];
+  for (int j = 1; j < 8; j++) s = _mm256_add_epi32(s, acc[j]);
+  *sink = _mm256_extract_epi32(s, 0);
+  return 2.0 * 16 * 8 * (peak_iterations / 8);
+}
+
+/* vpdpbusd on zmm: 64 u8 x s8 MACs per instruction, 12 accumulators. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static double peak_avx512vnni(
+    volatile int32_t* sink) {
+  __m512i acc[12];
+  for (int j = 0; j < 12; j++) acc[j] = _mm512_setzero_si512();
+  const __m512i a = _mm512_set1_epi32(*sink | 0x01020304);
+  const __m512i b = _mm512_set1_epi32(0x05060708);
+  for (int i = 0; i < peak_iterations / 12; i++) {
+    for (int j = 0; j < 12; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], a, b);
+  }
+  __m512i s = acc[0];
+  for (int j = 1; j < 12; j++) s = _mm512_add_epi32(s, acc[j]);
+  *sink = _mm512_reduce_add_epi32(s);
+  return 2.0 * 64 * 12 * (peak_iterations / 12);
+}
+#endif
+
+typedef double (*peak_fn)(volatile int32_t*);
+
+static peak_fn peak_function(q8_isa isa) {
+  switch (isa) {
+    case q8_isa_scalar: return peak_scalar;
+#if defined(__x86_64__)
+    case q8_isa_avx2: return peak_avx2;
+    case q8_isa_avx512vnni: return peak_avx512vnni;
+#endif
+    default: return NULL;
+  }
+}
+
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Best of several short runs: the peak is what the core can do. */
+static double measure_peak(peak_fn fn) {
+  volatile int32_t sink = 1;
+  double best = 0.0;
+  for (int r = 0; r < 15; r++) {
+    const double t0 = seconds();
+    const double ops = fn(&sink);
+    const double gops = ops / (seconds() - t0) * 1e-9;
+    best = gops > best ? gops : best;
+  }
+  return best;
+}
+
+double q8_bench_peak_gops(q8_isa isa) {
+  static double cache[q8_isa_count]; /* per process; the bench binary only */
+  if ((unsigned)isa >= q8_isa_count || !q8_isa_supported(isa)) return 0.0;
+  peak_fn fn = peak_function(isa);
+  if (fn == NULL) return 0.0;
+  if (cache[isa] == 0.0) cache[isa] = measure_peak(fn);
+  return cache[isa];
+}
+
+static void bench_peak(q8_bench_state* state, const void* arg) {
+  const q8_isa isa = *(const q8_isa*)arg;
+  peak_fn fn = peak_function(isa);
+  volatile int32_t sink = 1;
+  double ops = 0.0;
+  const double t0 = seconds();
+  while (q8_bench_keep_running(state)) ops += fn(&sink);
+  q8_bench_counter(state, "GOPS", ops / (seconds() - t0) * 1e-9);
+}
+
+void q8_bench_register_peak(void) {
+  static const q8_isa isas[] = {q8_isa_scalar, q8_isa_avx2, q8_isa_avx512vnni};
+  for (size_t i = 0; i < sizeof(isas) / sizeof(isas[0]); i++) {
+    if (!q8_isa_supported(isas[i]) || peak_function(isas[i]) == NULL) continue;
+    char name[64];
+    snprintf(name, sizeof(name), "peak/%s", q8_isa_name(isas[i]));
+    q8_bench_register(name, bench_peak, &isas[i]);
+  }
+}

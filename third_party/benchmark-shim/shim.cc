@@ -1,0 +1,41 @@
+// The C++ side of q8-bench: adapts Google Benchmark's State to the C
+// benchmark bodies in bench/ and registers them.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "bench.h"
+
+struct q8_bench_state {
+  benchmark::State* state;
+};
+
+extern "C" {
+
+int q8_bench_keep_running(q8_bench_state* s) { return s->state->KeepRunning(); }
+
+void q8_bench_counter(q8_bench_state* s, const char* name, double value) {
+  s->state->counters[name] = benchmark::Counter(value);
+}
+
+void q8_bench_skip(q8_bench_state* s, const char* message) { s->state->SkipWithError(message); }
+
+void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg) {
+  benchmark::RegisterBenchmark(std::string(name).c_str(), [fn, arg](benchmark::State& state) {
+    q8_bench_state s{&state};
+    fn(&s, arg);
+  })->Unit(benchmark::kMicrosecond);
+}
+
+}  // extern "C"
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  q8_bench_register_peak();
+  q8_bench_register_gemm();
+  q8_bench_register_conv();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
