@@ -25,6 +25,23 @@ void q8_lut_ukernel__scalar(size_t n, const uint8_t* x, uint8_t* y, const uint8_
 /* pooling family */
 void q8_maxpool_ukernel__scalar(size_t output_pixels, size_t ks, size_t channels,
                                 const uint8_t* const* input, size_t input_stride,
-                                uint8_t* output, size_t output_stride);
+                                uint8_t* output, size_t output_stride,
+                                const q8_maxpool_params* params);
+void q8_avgpool_ukernel__scalar(size_t output_pixels, size_t ks, size_t channels,
+                                const uint8_t* const* input, size_t input_stride,
+                                const float* multipliers, size_t multiplier_stride,
+                                uint8_t* output, size_t output_stride,
+                                const q8_avgpool_params* params);
+void q8_gavgpool_ukernel__scalar(size_t rows, size_t channels, const uint8_t* input,
+                                 size_t input_stride, float multiplier, uint8_t* output,
+                                 const q8_avgpool_params* params);
+void q8_shuffle_ukernel__scalar(size_t pixels, size_t groups, size_t group_channels,
+                                const uint8_t* input, size_t input_stride, uint8_t* output,
+                                size_t output_stride);
+void q8_bilinear_ukernel__scalar(size_t pixels, size_t channels, const uint8_t* const* corners,
+                                 const float* lambdas, uint8_t* output, size_t output_stride,
+                                 int32_t zero_point);
+void q8_lut32norm_ukernel__scalar(size_t n, const uint8_t* x, const uint32_t table[256],
+                                  uint8_t* y);
 
 #endif

@@ -10,5 +10,5 @@ const q8_kernel_table q8_scalar_kernels = {
              .gemm_dq = q8_gemm_dq_ukernel_4x4__scalar},
     .dwconv = {.cr = 1, .dwconv = q8_dwconv_ukernel_1c__scalar},
     .elementwise = {.lut = q8_lut_ukernel__scalar},
-    .pooling = {.maxpool = q8_maxpool_ukernel__scalar},
+    .pooling = {.maxpool = q8_maxpool_ukernel__scalar, .avgpool = q8_avgpool_ukernel__scalar, .gavgpool = q8_gavgpool_ukernel__scalar, .shuffle = q8_shuffle_ukernel__scalar, .bilinear = q8_bilinear_ukernel__scalar, .lut32norm = q8_lut32norm_ukernel__scalar},
 };
