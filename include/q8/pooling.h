@@ -85,7 +85,8 @@ q8_status q8_max_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t inpu
  *   channels_last PyTorch tensors, channels_last_rounding true:
  *     y = clamp(rne((float)acc * m) + output_zp, ...)
  * PyTorch keeps the input's qparams (input == output); distinct ones follow
- * the same formulas. rne = round half to even; every product/sum is fp32.
+ * the same formulas. channels_last_rounding: which PyTorch memory format to
+ * reproduce; note that PyTorch treats a tensor with C == 1 as channels_last. rne = round half to even; every product/sum is fp32.
  * Output size: as max pooling with dilation 1.
  */
 typedef struct q8_avg_pooling2d_params {
@@ -231,6 +232,8 @@ q8_status q8_channel_shuffle_setup_nhwc(q8_operator* op, size_t batch, size_t he
  *   the raw codes p as fp32, each product and sum rounded to fp32:
  *   v = (h_l0 * (w_l0 * p00 + w_l1 * p01) + h_l1 * (w_l0 * p10 + w_l1 * p11)) - zp
  *   y = clamp(rne(v) + zp, 0, 255)     (PyTorch's NCHW kernel)
+ * PyTorch's channels_last bilinear kernel (AVX2) rounds differently on
+ * ~0.1% of elements and is not reproduced; nearest is the same for both.
  * zero_point: bilinear only, in [0, 255].
  */
 typedef enum q8_resize_mode {
@@ -267,7 +270,8 @@ q8_status q8_resize2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_hei
  * Other output qparams: PyTorch dequantizes, runs an fp32 softmax and
  * quantizes; q8 does the same with libm expf:
  *   x_c = (q_c - zp) * s, e_c = expf(x_c - max x), y_c = quantize(e_c * (1 / sum e))
- * which can differ from PyTorch's vectorized exp by one code on rare elements.
+ * PyTorch's exp is vectorized (not libm's), so one-code differences are
+ * possible in principle; none were seen in tools/check_pooling_numerics.py.
  * channels in [1, 2^24].
  */
 typedef struct q8_softmax_params {
