@@ -124,11 +124,7 @@ q8_status q8_concat_setup_nhwc(q8_operator* base, size_t batch, size_t height, s
                                const uint8_t* const* inputs, uint8_t* output, q8_error* error) {
   static const char fn[] = "q8_concat_setup_nhwc";
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
-  if (base->run != run_concat) {
-    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
-  }
-  base->is_setup = false;
+  if ((s = q8_begin_setup(fn, base, run_concat, error))) return s;
   concat_op* op = (concat_op*)base;
   if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
       (s = q8_check_nonzero(fn, "height", height, error)) ||

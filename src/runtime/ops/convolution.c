@@ -301,19 +301,12 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
                                    const uint8_t* input, uint8_t* output, size_t* output_height,
                                    size_t* output_width, q8_error* error) {
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
+  if ((s = q8_begin_setup(fn, base, run_convolution, error))) return s;
   convolution_op* op = (convolution_op*)base;
-  if (base->run != run_convolution || op->geo.transposed != transposed) {
+  if (op->geo.transposed != transposed) {
     return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
   }
-  base->is_setup = false;
-  if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
-      (s = q8_check_nonzero(fn, "input_height", input_height, error)) ||
-      (s = q8_check_nonzero(fn, "input_width", input_width, error)) ||
-      (s = q8_check_pointer(fn, "input", input, error)) ||
-      (s = q8_check_pointer(fn, "output", output, error))) {
-    return s;
-  }
+  if ((s = q8_check_image(fn, batch, input_height, input_width, input, output, error))) return s;
   const conv_geometry* g = &op->geo;
   size_t oh, ow;
   if (!output_extent(g, input_height, g->padding_top, g->padding_bottom, g->kernel_height,
@@ -337,18 +330,16 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
   op->input = input;
   op->output = output;
   const size_t entries = indirection_entries(op, pixels);
-  if (entries == SIZE_MAX || entries > SIZE_MAX / sizeof(void*)) {
+  if (entries == SIZE_MAX) {
     return q8_fail(error, q8_status_out_of_memory, "%s: indirection buffer size overflows", fn);
   }
-  if (entries > op->indirection_count) {
-    const uint8_t** grown = realloc(op->indirection, entries * sizeof(void*));
-    if (grown == NULL) {
-      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the indirection buffer",
-                     fn);
-    }
-    op->indirection = grown;
-    op->indirection_count = entries;
+  const uint8_t** indirection =
+      q8_grow_buffer(op->indirection, &op->indirection_count, entries, sizeof(void*));
+  if (indirection == NULL) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the indirection buffer",
+                   fn);
   }
+  op->indirection = indirection;
   if (entries != 0) build_indirection(op, pixels);
   if (output_height) *output_height = oh;
   if (output_width) *output_width = ow;

@@ -155,12 +155,11 @@ q8_status q8_dynamic_fully_connected_create(const q8_dynamic_fully_connected_par
 static q8_status setup_common(const char* fn, bool dynamic, q8_operator* base, size_t batch,
                               const void* input, void* output, q8_error* error) {
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
+  if ((s = q8_begin_setup(fn, base, run_fully_connected, error))) return s;
   fully_connected_op* op = (fully_connected_op*)base;
-  if (base->run != run_fully_connected || op->dynamic != dynamic) {
+  if (op->dynamic != dynamic) {
     return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
   }
-  base->is_setup = false;
   if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
       (s = q8_check_pointer(fn, "input", input, error)) ||
       (s = q8_check_pointer(fn, "output", output, error))) {
@@ -171,12 +170,9 @@ static q8_status setup_common(const char* fn, bool dynamic, q8_operator* base, s
     if (!q8_mul_size(batch, op->input_channels, &bytes)) {
       return q8_fail(error, q8_status_out_of_memory, "%s: batch %zu overflows", fn, batch);
     }
-    if (bytes > op->quantized_capacity) {
-      uint8_t* grown = realloc(op->quantized_input, bytes);
-      if (grown == NULL) return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
-      op->quantized_input = grown;
-      op->quantized_capacity = bytes;
-    }
+    uint8_t* buffer = q8_grow_buffer(op->quantized_input, &op->quantized_capacity, bytes, 1);
+    if (buffer == NULL) return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
+    op->quantized_input = buffer;
   }
   op->batch = batch;
   op->input = input;

@@ -76,19 +76,9 @@ q8_status q8_global_avg_pooling2d_setup_nhwc(q8_operator* base, size_t batch, si
                                              uint8_t* output, q8_error* error) {
   static const char fn[] = "q8_global_avg_pooling2d_setup_nhwc";
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
-  if (base->run != run_gavg) {
-    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
-  }
+  if ((s = q8_begin_setup(fn, base, run_gavg, error))) return s;
   gavg_op* op = (gavg_op*)base;
-  base->is_setup = false;
-  if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
-      (s = q8_check_nonzero(fn, "input_height", input_height, error)) ||
-      (s = q8_check_nonzero(fn, "input_width", input_width, error)) ||
-      (s = q8_check_pointer(fn, "input", input, error)) ||
-      (s = q8_check_pointer(fn, "output", output, error))) {
-    return s;
-  }
+  if ((s = q8_check_image(fn, batch, input_height, input_width, input, output, error))) return s;
   size_t pixels;
   if (!q8_mul_size(input_height, input_width, &pixels) || pixels > ((size_t)1 << 23)) {
     return q8_fail(error, q8_status_invalid_parameter,

@@ -146,3 +146,36 @@ void* q8_memdup(const void* src, size_t nbytes) {
   if (p != NULL) memcpy(p, src, nbytes);
   return p;
 }
+
+q8_status q8_begin_setup(const char* function, q8_operator* op,
+                         q8_status (*run)(q8_operator*, pthreadpool_t), q8_error* error) {
+  if (op == NULL) return q8_fail(error, q8_status_invalid_parameter, "%s: op is NULL", function);
+  if (op->run != run) {
+    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", function,
+                   op->kind);
+  }
+  op->is_setup = false;
+  return q8_status_success;
+}
+
+q8_status q8_check_image(const char* function, size_t batch, size_t height, size_t width,
+                         const void* input, const void* output, q8_error* error) {
+  q8_status s;
+  if ((s = q8_check_nonzero(function, "batch", batch, error)) ||
+      (s = q8_check_nonzero(function, "input_height", height, error)) ||
+      (s = q8_check_nonzero(function, "input_width", width, error)) ||
+      (s = q8_check_pointer(function, "input", input, error)) ||
+      (s = q8_check_pointer(function, "output", output, error))) {
+    return s;
+  }
+  return q8_status_success;
+}
+
+void* q8_grow_buffer(void* buffer, size_t* capacity, size_t count, size_t element_size) {
+  if (count == 0) count = 1;
+  if (buffer != NULL && count <= *capacity) return buffer;
+  if (count > SIZE_MAX / element_size) return NULL;
+  void* grown = realloc(buffer, count * element_size);
+  if (grown != NULL) *capacity = count;
+  return grown;
+}

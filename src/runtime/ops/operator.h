@@ -40,6 +40,22 @@ q8_status q8_check_nonzero(const char* function, const char* name, size_t value,
 q8_status q8_check_pointer(const char* function, const char* name, const void* pointer,
                            q8_error* error);
 
+/* Starts a setup call: op must be an operator whose run function is `run`
+ * (its family); the operator stays not-set-up until the setup succeeds. */
+q8_status q8_begin_setup(const char* function, q8_operator* op,
+                         q8_status (*run)(q8_operator*, pthreadpool_t), q8_error* error);
+
+/* The checks every NHWC image setup makes: nonzero batch and extents,
+ * non-NULL buffers. */
+q8_status q8_check_image(const char* function, size_t batch, size_t height, size_t width,
+                         const void* input, const void* output, q8_error* error);
+
+/* Returns `buffer` grown to hold `count` elements of `element_size` bytes
+ * (itself if it already does; never shrinks; at least one element), updating
+ * *capacity; NULL if the size overflows or realloc fails, the old buffer then
+ * staying valid. */
+void* q8_grow_buffer(void* buffer, size_t* capacity, size_t count, size_t element_size);
+
 /* Largest GEMM reduction (K): 255 * 255 * K must fit in int32. */
 #define Q8_MAX_REDUCTION 32768
 

@@ -299,12 +299,9 @@ static size_t adaptive_max_extent(size_t in, size_t out) {
 /* --- setup: multipliers --------------------------------------------------- */
 
 static q8_status reserve_multipliers(pool_op* op, size_t count, const char* fn, q8_error* error) {
-  if (count > op->multiplier_count) {
-    float* grown = realloc(op->multipliers, count * sizeof(float));
-    if (grown == NULL) return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
-    op->multipliers = grown;
-    op->multiplier_count = count;
-  }
+  float* multipliers = q8_grow_buffer(op->multipliers, &op->multiplier_count, count, sizeof(float));
+  if (multipliers == NULL) return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
+  op->multipliers = multipliers;
   return q8_status_success;
 }
 
@@ -429,15 +426,13 @@ static q8_status reserve_indirection(pool_op* op, const char* fn, q8_error* erro
       !q8_mul_size(entries, op->ks, &entries) || entries > SIZE_MAX / sizeof(void*)) {
     return q8_fail(error, q8_status_out_of_memory, "%s: indirection buffer size overflows", fn);
   }
-  if (entries > op->indirection_count) {
-    const uint8_t** grown = realloc(op->indirection, entries * sizeof(void*));
-    if (grown == NULL) {
-      return q8_fail(error, q8_status_out_of_memory,
-                     "%s: out of memory for the indirection buffer", fn);
-    }
-    op->indirection = grown;
-    op->indirection_count = entries;
+  const uint8_t** indirection =
+      q8_grow_buffer(op->indirection, &op->indirection_count, entries, sizeof(void*));
+  if (indirection == NULL) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the indirection buffer",
+                   fn);
   }
+  op->indirection = indirection;
   return q8_status_success;
 }
 
@@ -446,19 +441,12 @@ static q8_status setup_pool(const char* fn, pool_kind kind, q8_operator* base, s
                             uint8_t* output, size_t* output_height, size_t* output_width,
                             q8_error* error) {
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
+  if ((s = q8_begin_setup(fn, base, run_pool, error))) return s;
   pool_op* op = (pool_op*)base;
-  if (base->run != run_pool || op->kind != kind) {
+  if (op->kind != kind) {
     return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
   }
-  base->is_setup = false;
-  if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
-      (s = q8_check_nonzero(fn, "input_height", input_height, error)) ||
-      (s = q8_check_nonzero(fn, "input_width", input_width, error)) ||
-      (s = q8_check_pointer(fn, "input", input, error)) ||
-      (s = q8_check_pointer(fn, "output", output, error))) {
-    return s;
-  }
+  if ((s = q8_check_image(fn, batch, input_height, input_width, input, output, error))) return s;
   op->batch = batch;
   op->input_height = input_height;
   op->input_width = input_width;

@@ -126,42 +126,31 @@ static void build_bilinear(resize_op* op) {
   }
 }
 
-static bool grow(void** buffer, size_t* count, size_t wanted, size_t element) {
-  if (wanted <= *count) return true;
-  if (wanted > SIZE_MAX / element) return false;
-  void* grown = realloc(*buffer, wanted * element);
-  if (grown == NULL) return false;
-  *buffer = grown;
-  *count = wanted;
-  return true;
-}
-
 q8_status q8_resize2d_setup_nhwc(q8_operator* base, size_t batch, size_t input_height,
                                  size_t input_width, const uint8_t* input, uint8_t* output,
                                  q8_error* error) {
   static const char fn[] = "q8_resize2d_setup_nhwc";
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
-  if (base->run != run_resize) {
-    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
-  }
-  base->is_setup = false;
+  if ((s = q8_begin_setup(fn, base, run_resize, error))) return s;
   resize_op* op = (resize_op*)base;
-  if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||
-      (s = q8_check_nonzero(fn, "input_height", input_height, error)) ||
-      (s = q8_check_nonzero(fn, "input_width", input_width, error)) ||
-      (s = q8_check_pointer(fn, "input", input, error)) ||
-      (s = q8_check_pointer(fn, "output", output, error))) {
-    return s;
-  }
+  if ((s = q8_check_image(fn, batch, input_height, input_width, input, output, error))) return s;
   const size_t per_pixel = op->p.mode == q8_resize_bilinear ? 4 : 1;
-  size_t image, pointers;
+  size_t image, count;
   if (!q8_mul_size(op->p.output_height, op->p.output_width, &image) ||
-      !q8_mul_size(image, batch * per_pixel, &pointers) ||
-      !grow((void**)&op->pointers, &op->pointer_count, pointers, sizeof(void*)) ||
-      (per_pixel == 4 && !grow((void**)&op->lambdas, &op->lambda_count, image * 4,
-                               sizeof(float)))) {
+      !q8_mul_size(image, batch * per_pixel, &count)) {
+    return q8_fail(error, q8_status_out_of_memory, "%s: output size overflows", fn);
+  }
+  const uint8_t** pointers = q8_grow_buffer(op->pointers, &op->pointer_count, count, sizeof(void*));
+  if (pointers == NULL) {
     return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the source tables", fn);
+  }
+  op->pointers = pointers;
+  if (per_pixel == 4) {
+    float* lambdas = q8_grow_buffer(op->lambdas, &op->lambda_count, image * 4, sizeof(float));
+    if (lambdas == NULL) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the weights", fn);
+    }
+    op->lambdas = lambdas;
   }
   op->batch = batch;
   op->input_height = input_height;

@@ -51,11 +51,7 @@ q8_status q8_channel_shuffle_setup_nhwc(q8_operator* base, size_t batch, size_t 
                                         q8_error* error) {
   static const char fn[] = "q8_channel_shuffle_setup_nhwc";
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
-  if (base->run != run_shuffle) {
-    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
-  }
-  base->is_setup = false;
+  if ((s = q8_begin_setup(fn, base, run_shuffle, error))) return s;
   shuffle_op* op = (shuffle_op*)base;
   size_t pixels;
   if ((s = q8_check_nonzero(fn, "batch", batch, error)) ||

@@ -82,11 +82,7 @@ q8_status q8_softmax_setup_nc(q8_operator* base, size_t pixels, const uint8_t* i
                               uint8_t* output, q8_error* error) {
   static const char fn[] = "q8_softmax_setup_nc";
   q8_status s;
-  if ((s = q8_check_pointer(fn, "op", base, error))) return s;
-  if (base->run != run_softmax) {
-    return q8_fail(error, q8_status_invalid_parameter, "%s: op is a %s operator", fn, base->kind);
-  }
-  base->is_setup = false;
+  if ((s = q8_begin_setup(fn, base, run_softmax, error))) return s;
   if ((s = q8_check_nonzero(fn, "pixels", pixels, error)) ||
       (s = q8_check_pointer(fn, "input", input, error)) ||
       (s = q8_check_pointer(fn, "output", output, error))) {
