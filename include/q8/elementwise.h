@@ -1,4 +1,16 @@
-/* q8 elementwise operators (see q8/operators.h for the conventions). */
+/*
+ * q8 elementwise operators (see q8/operators.h for the conventions):
+ * binary add / multiply with numpy broadcasting, unary activations through a
+ * 256-entry table, requantization, quantize (fp32 -> uint8) and dequantize
+ * (uint8 -> fp32). Every result is bit-exact with PyTorch 1.13.1's qnnpack
+ * engine where PyTorch defines it; the rules are spelled out per operator
+ * below (verification figures: tools/check_elementwise_numerics.py).
+ *
+ * Notation: f32() rounds to binary32; rne() rounds half to even;
+ * quantize(v, s, z) = clamp(z + rne(f32(v * f32(1.0f / s))), 0, 255), with a
+ * NaN, infinite or |.| >= 2^63 product giving 0 as in ATen's quantize_val;
+ * dequantize(q, s, z) = f32((float)(q - z) * s).
+ */
 #ifndef Q8_ELEMENTWISE_H
 #define Q8_ELEMENTWISE_H
 
@@ -7,6 +19,153 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---------------------------------------------------------------------------
+ * Binary operators with numpy broadcasting.
+ *
+ * Shapes have 0 to Q8_BINARY_MAX_DIMS dimensions (0: a scalar; the shape
+ * pointer may then be NULL), every extent at least 1. They are aligned at
+ * their last dimension; each pair of extents must be equal or one of them 1.
+ * The output has the broadcast shape and is dense; inputs are dense in their
+ * own shape (e.g. NHWC [N,H,W,C] times [N,1,1,C] for squeeze-excite).
+ * output_min <= output_max clamp the result: output_min = output zero point
+ * gives add_relu / mul_relu; 0 and 255 give plain add / mul.
+ * Scales: any positive finite value; zero points in [0, 255].
+ *
+ * add (quantized::add, quantized::add_relu), two rules, as PyTorch picks:
+ *  - Same shape (a_dims == b_dims and equal extents, exactly PyTorch's
+ *    a.sizes() == b.sizes()) and both ratios ra = f32(a.scale / out.scale),
+ *    rb = f32(b.scale / out.scale) in [2^-10, 2^8): QNNPACK's fixed point.
+ *    shift = 21 - exponent(max(ra, rb)), ma = lrintf(ra * 2^shift),
+ *    mb = lrintf(rb * 2^shift), acc = ma * (a - a.zp) + mb * (b - b.zp),
+ *    y = clamp(out.zp + (acc >> shift rounded half away from zero),
+ *              output_min, output_max).
+ *  - Otherwise (broadcasting, or a ratio outside that range, where PyTorch's
+ *    QNNPACK refuses the operator (< 2^-14, >= 2^8) or shifts an int32 by 32
+ *    or more, an undefined result on x86 [2^-14, 2^-10)): ATen's float rule
+ *    y = clamp(quantize(f32(da + db), out), output_min, output_max), where
+ *    da = fmaf(f32(a.scale), (float)a, f32(-(float)a.zp * a.scale)) is the
+ *    dequantization of ATen's AVX2 body. (ATen's scalar loop tail, the last
+ *    L mod 64 elements of its innermost run of L, uses dequantize() instead;
+ *    the two differ on a small fraction of ties, see the check script.)
+ * multiply (quantized::mul, quantized::mul_relu; same rule for any shapes):
+ *    M = f32(f32(a.scale * b.scale) * f32(1.0f / out.scale)),
+ *    y = clamp(out.zp + rne(f32((float)((a - a.zp) * (b - b.zp)) * M)),
+ *              output_min, output_max), the product clamped in float first.
+ */
+#define Q8_BINARY_MAX_DIMS 6
+
+q8_status q8_add_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
+                           uint8_t output_min, uint8_t output_max, q8_isa isa,
+                           q8_operator** op_out, q8_error* error);
+
+q8_status q8_add_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape, size_t b_dims,
+                          const size_t* b_shape, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                          q8_error* error);
+
+q8_status q8_multiply_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
+                                uint8_t output_min, uint8_t output_max, q8_isa isa,
+                                q8_operator** op_out, q8_error* error);
+
+q8_status q8_multiply_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape,
+                               size_t b_dims, const size_t* b_shape, const uint8_t* a,
+                               const uint8_t* b, uint8_t* y, q8_error* error);
+
+/* ---------------------------------------------------------------------------
+ * Unary operators: a 256-entry table built at create time from the input and
+ * output quantization, then one lookup per element. x = dequantize(q, in).
+ *
+ *  requantize   quantize(x, out): PyTorch's quantize(dequantize(t)).
+ *  relu         quantize(max(x, 0), out); with out == in this is max(q, zp),
+ *               torch.relu.
+ *  clamp        PyTorch clamp / hardtanh(min, max): qlo = quantize(min, in),
+ *               qhi = quantize(max, in), then requantize(clamp(q, qlo, qhi))
+ *               to out (the identity when out == in, PyTorch's case).
+ *               params->clamp.min <= max, both finite.
+ *  leaky_relu   quantized::leaky_relu: e = x >= 0 ? x : f32(x * slope),
+ *               quantize(e, out); x dequantized with ATen's AVX2 body's fmaf
+ *               (see add). params->leaky_relu.negative_slope finite.
+ *  elu          quantized::elu: e = x >= 0 ? f32(x * scale) :
+ *               f32(f32(expm1f(f32(x * input_scale))) * f32(alpha * scale)),
+ *               quantize(e, out) (x with fmaf as leaky_relu). ATen's AVX2
+ *               body uses SLEEF's expm1, which can differ from the C
+ *               library's by an ulp; see the check script. params->elu: alpha,
+ *               scale, input_scale finite.
+ *  hardswish    quantized::hardswish (QNNPACK): r = min(max(x + 3, 0), 6),
+ *               h = f32(x * r) / 6, v = f32(1 / out.scale) * h + out.zp.
+ *  hardsigmoid  QNNPACK: h = min(max(x + 3, 0), 6) / 6,
+ *               v = f32(1 / out.scale) * h + out.zp.
+ *  sigmoid      QNNPACK: v = f32(1 / out.scale) / (1 + expf(-x)) + out.zp.
+ *  tanh         QNNPACK: v = f32(1 / out.scale) * tanhf(x) + out.zp.
+ *  (the last four: table = rne(clamp(v, 0, 255)), everything fp32, x as
+ *  dequantize(); the zero point is added before rounding, as QNNPACK does.
+ *  PyTorch forces out = (1/256, 0) for sigmoid and hardsigmoid and
+ *  (1/128, 128) for tanh; q8 accepts any output quantization with the same
+ *  formula.)
+ * params may be NULL for kinds without parameters.
+ */
+typedef enum q8_unary_kind {
+  q8_unary_requantize = 0,
+  q8_unary_relu,
+  q8_unary_clamp,
+  q8_unary_leaky_relu,
+  q8_unary_elu,
+  q8_unary_hardswish,
+  q8_unary_hardsigmoid,
+  q8_unary_sigmoid,
+  q8_unary_tanh,
+  q8_unary_kind_count
+} q8_unary_kind;
+
+typedef struct q8_unary_params {
+  struct {
+    float min, max;
+  } clamp;
+  struct {
+    float negative_slope;
+  } leaky_relu;
+  struct {
+    float alpha, scale, input_scale;
+  } elu;
+} q8_unary_params;
+
+/* Name of a unary kind ("hardswish", ...); NULL if out of range. */
+const char* q8_unary_kind_name(q8_unary_kind kind);
+
+q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
+                          q8_quantization input, q8_quantization output, q8_isa isa,
+                          q8_operator** op_out, q8_error* error);
+
+/* The table the operator applies (256 bytes), for inspection. */
+const uint8_t* q8_unary_table(const q8_operator* op);
+
+/* batch rows of `channels` elements; rows input_stride / output_stride
+ * elements apart (0: channels; otherwise at least channels). batch and
+ * channels at least 1; input and output non-NULL (they may be the same
+ * buffer when the strides are equal). */
+q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, size_t input_stride,
+                         size_t output_stride, const uint8_t* input, uint8_t* output,
+                         q8_error* error);
+
+/* ---------------------------------------------------------------------------
+ * quantize_per_tensor (fp32 -> uint8): y = quantize(x, output) with
+ * inverse scale f32(1.0f / output.scale), product in fp32 (not x / scale).
+ * dequantize (uint8 -> fp32): y = f32((float)(q - zp) * scale).
+ * Setup arguments as for q8_unary_setup.
+ */
+q8_status q8_quantize_create(q8_quantization output, q8_isa isa, q8_operator** op_out,
+                             q8_error* error);
+
+q8_status q8_quantize_setup(q8_operator* op, size_t batch, size_t channels, size_t input_stride,
+                            size_t output_stride, const float* input, uint8_t* output,
+                            q8_error* error);
+
+q8_status q8_dequantize_create(q8_quantization input, q8_isa isa, q8_operator** op_out,
+                               q8_error* error);
+
+q8_status q8_dequantize_setup(q8_operator* op, size_t batch, size_t channels,
+                              size_t input_stride, size_t output_stride, const uint8_t* input,
+                              float* output, q8_error* error);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,18 @@ static inline uint8_t q8_quantize_value(float x, float inverse_scale, int32_t ze
   return (uint8_t)((int32_t)r + zero_point);
 }
 
+/* ATen's quantize_val exactly, including its treatment of non-finite and
+ * huge values: it converts the rounded product to int64 before clamping, and
+ * on x86 (the reference build) that conversion of NaN, +-inf or |r| >= 2^63
+ * yields INT64_MIN, which clamps to 0 (torch.quantize_per_tensor(inf) is 0;
+ * ARM64 saturates instead). Finite products below 2^63 agree with
+ * q8_quantize_value. */
+static inline uint8_t q8_quantize_value_aten(float x, float inverse_scale, int32_t zero_point) {
+  const float r = nearbyintf(x * inverse_scale);
+  if (!(fabsf(r) < 0x1p63f)) return 0;
+  return q8_quantize_value(x, inverse_scale, zero_point);
+}
+
 static inline float q8_dequantize_value(uint8_t q, float scale, int32_t zero_point) {
   return (float)((int32_t)q - zero_point) * scale;
 }

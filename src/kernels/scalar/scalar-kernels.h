@@ -21,6 +21,20 @@ void q8_dwconv_ukernel_1c__scalar(size_t channels, size_t output_pixels, size_t 
 
 /* elementwise family */
 void q8_lut_ukernel__scalar(size_t n, const uint8_t* x, uint8_t* y, const uint8_t table[256]);
+void q8_vadd_ukernel__scalar(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                             const q8_add_params* params);
+void q8_vadd_dq_ukernel__scalar(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                                const q8_add_dq_params* params);
+void q8_vadd_dq_c_ukernel__scalar(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                                  const q8_add_dq_params* params);
+void q8_vmul_ukernel__scalar(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                             const q8_mul_params* params);
+void q8_vmul_c_ukernel__scalar(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                               const q8_mul_params* params);
+void q8_quantize_ukernel__scalar(size_t n, const float* x, uint8_t* y,
+                                 const q8_quantize_params* params);
+void q8_dequantize_ukernel__scalar(size_t n, const uint8_t* x, float* y,
+                                   const q8_dequantize_params* params);
 
 /* pooling family */
 void q8_maxpool_ukernel__scalar(size_t output_pixels, size_t ks, size_t channels,
