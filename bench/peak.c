@@ -20,7 +20,7 @@ enum { peak_iterations = 1 << 20 };
 /* The scalar GEMM tile's sequence: a 4x4 outer product of widened u8 and
  * s8 values into int32 accumulators, fed from memory. */
 static double peak_scalar(volatile int32_t* sink) {
-  int32_t acc[4][4] = {{0}};
+  uint32_t acc[4][4] = {{0}}; /* wrapping, like the kernels' accumulators */
   uint8_t a[4 * 64];
   int8_t w[4 * 64];
   for (int i = 0; i < 4 * 64; i++) {
@@ -30,16 +30,16 @@ static double peak_scalar(volatile int32_t* sink) {
   for (int i = 0; i < peak_iterations / 64; i++) {
     for (int k = 0; k < 64; k++) {
       for (int m = 0; m < 4; m++) {
-        for (int n = 0; n < 4; n++) acc[m][n] += (int32_t)a[4 * k + m] * w[4 * k + n];
+        for (int n = 0; n < 4; n++) acc[m][n] += a[4 * k + m] * (uint32_t)(int32_t)w[4 * k + n];
       }
     }
     __asm__ volatile("" : : "r"(a), "r"(w) : "memory");
   }
-  int32_t s = 0;
+  uint32_t s = 0;
   for (int m = 0; m < 4; m++) {
     for (int n = 0; n < 4; n++) s += acc[m][n];
   }
-  *sink = s;
+  *sink = (int32_t)(s & 0x7fffffff);
   return 2.0 * 16 * 64 * (peak_iterations / 64);
 }
 
