@@ -116,5 +116,7 @@ const q8_kernel_table* q8_kernel_table_get(q8_isa isa);
 
 /* The tables, defined next to their kernels. */
 extern const q8_kernel_table q8_scalar_kernels;
+extern const q8_kernel_table q8_avx2_kernels;       /* x86-64 builds only */
+extern const q8_kernel_table q8_avx512vnni_kernels; /* x86-64 builds only */
 
 #endif /* Q8_KERNELS_H */

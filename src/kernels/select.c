@@ -35,6 +35,12 @@ static const q8_kernel_table* built_table(q8_isa isa) {
   switch (isa) {
     case q8_isa_scalar:
       return &q8_scalar_kernels;
+#if defined(__x86_64__)
+    case q8_isa_avx2:
+      return &q8_avx2_kernels;
+    case q8_isa_avx512vnni:
+      return &q8_avx512vnni_kernels;
+#endif
     default:
       return NULL;
   }
