@@ -44,18 +44,22 @@ static double peak_scalar(volatile int32_t* sink) {
 }
 
 #if defined(__x86_64__)
-/* The exact AVX2 path: sign-extend int8 to int16 (vpmovsxbw), vpmaddwd,
- * vpaddd; 8 accumulators of 8 int32 lanes, 16 MACs per vpmaddwd. */
+/* The exact AVX2 path as the 2x16c4 kernel runs it: each weight vector is
+ * sign-extended once (vpmovsxbw from memory) and used by two rows of
+ * zero-extended A (vpmaddwd + vpaddd); 8 accumulators of 8 int32 lanes,
+ * 16 MACs per vpmaddwd. */
 __attribute__((target("avx2"))) static double peak_avx2(volatile int32_t* sink) {
   __m256i acc[8];
   for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
-  const __m256i a = _mm256_set1_epi16((short)(*sink | 3));
-  int8_t w[16 * 8];
-  for (int j = 0; j < 16 * 8; j++) w[j] = (int8_t)(j - 64);
+  const __m256i a0 = _mm256_set1_epi16((short)(*sink | 3));
+  const __m256i a1 = _mm256_set1_epi16((short)(*sink | 5));
+  int8_t w[16 * 4];
+  for (int j = 0; j < 16 * 4; j++) w[j] = (int8_t)(j - 32);
   for (int i = 0; i < peak_iterations / 8; i++) {
-    for (int j = 0; j < 8; j++) {
+    for (int j = 0; j < 4; j++) {
       const __m256i wj = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w + 16 * j)));
-      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(a, wj));
+      acc[2 * j] = _mm256_add_epi32(acc[2 * j], _mm256_madd_epi16(a0, wj));
+      acc[2 * j + 1] = _mm256_add_epi32(acc[2 * j + 1], _mm256_madd_epi16(a1, wj));
     }
     __asm__ volatile("" : : "r"(w) : "memory");
   }
