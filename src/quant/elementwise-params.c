@@ -137,3 +137,17 @@ void q8_unary_table_init(q8_unary_kind kind, const q8_unary_params* params,
                                                 out.zero_point);
   }
 }
+
+q8_elementwise_config q8_elementwise_kernels(const q8_kernel_table* table) {
+  const q8_elementwise_config* t = &table->elementwise;
+  const q8_elementwise_config* s = &q8_scalar_kernels.elementwise;
+  return (q8_elementwise_config){
+      .lut = t->lut ? t->lut : s->lut,
+      .vadd = t->vadd ? t->vadd : s->vadd,
+      .vadd_dq = t->vadd_dq ? t->vadd_dq : s->vadd_dq,
+      .vadd_dq_c = t->vadd_dq_c ? t->vadd_dq_c : s->vadd_dq_c,
+      .vmul = t->vmul ? t->vmul : s->vmul,
+      .vmul_c = t->vmul_c ? t->vmul_c : s->vmul_c,
+      .quantize = t->quantize ? t->quantize : s->quantize,
+      .dequantize = t->dequantize ? t->dequantize : s->dequantize};
+}

@@ -17,6 +17,7 @@ typedef enum binary_path { path_add_fixed, path_add_dq, path_mul } binary_path;
 
 typedef struct binary_op {
   q8_operator base;
+  q8_elementwise_config k; /* the table's kernels, scalar where it has none */
   bool multiply;
   bool fixed_ok; /* add: the fixed-point parameters exist for these scales */
   q8_add_params add;
@@ -41,7 +42,10 @@ static q8_status create_binary(const char* fn, const char* kind, bool multiply,
                                q8_quantization a, q8_quantization b, q8_quantization output,
                                uint8_t output_min, uint8_t output_max, q8_isa isa,
                                q8_operator** op_out, q8_error* error) {
-  if (op_out != NULL) *op_out = NULL;
+  if (op_out == NULL) {
+    return q8_fail(error, q8_status_invalid_parameter, "%s: op_out is NULL", fn);
+  }
+  *op_out = NULL;
   q8_status s;
   if ((s = q8_check_quantization(fn, "a", a, error)) ||
       (s = q8_check_quantization(fn, "b", b, error)) ||
@@ -53,6 +57,7 @@ static q8_status create_binary(const char* fn, const char* kind, bool multiply,
   if ((s = q8_operator_create(sizeof(binary_op), kind, isa, &base, error))) return s;
   binary_op* op = (binary_op*)base;
   base->run = run_binary;
+  op->k = q8_elementwise_kernels(base->kernels);
   op->multiply = multiply;
   if (multiply) {
     q8_mul_params_init(a, b, output, output_min, output_max, &op->mul);
@@ -217,7 +222,7 @@ q8_status q8_multiply_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_s
 /* One kernel call on n elements; a_step / b_step are the inner strides. */
 static void binary_run(const binary_op* op, size_t n, const uint8_t* a, size_t a_step,
                        const uint8_t* b, size_t b_step, uint8_t* y) {
-  const q8_elementwise_config* k = &op->base.kernels->elementwise;
+  const q8_elementwise_config* k = &op->k;
   const bool swap = a_step == 0 && b_step != 0; /* a broadcast: kernels want it second */
   const bool broadcast_one = a_step != b_step;
   if (swap) {

@@ -2,6 +2,7 @@
  * quantize (fp32 -> uint8) and dequantize (uint8 -> fp32): rows of channels,
  * tiled over the threadpool; one operator struct serves both directions.
  */
+#include "../../quant/elementwise-params.h"
 #include "operator.h"
 
 #define CONVERT_TILE 4096 /* elements per task */
@@ -9,6 +10,7 @@
 typedef struct convert_op {
   q8_operator base;
   bool dequantize;
+  q8_elementwise_config k;
   q8_quantize_params quantize_params;
   q8_dequantize_params dequantize_params;
   size_t batch, channels, input_stride, output_stride;
@@ -20,7 +22,10 @@ static q8_status run_convert(q8_operator* base, pthreadpool_t threadpool);
 
 static q8_status create_convert(const char* fn, bool dequantize, q8_quantization q, q8_isa isa,
                                 q8_operator** op_out, q8_error* error) {
-  if (op_out != NULL) *op_out = NULL;
+  if (op_out == NULL) {
+    return q8_fail(error, q8_status_invalid_parameter, "%s: op_out is NULL", fn);
+  }
+  *op_out = NULL;
   q8_status s;
   if ((s = q8_check_quantization(fn, dequantize ? "input" : "output", q, error))) return s;
   q8_operator* base;
@@ -31,6 +36,7 @@ static q8_status create_convert(const char* fn, bool dequantize, q8_quantization
   convert_op* op = (convert_op*)base;
   base->run = run_convert;
   op->dequantize = dequantize;
+  op->k = q8_elementwise_kernels(base->kernels);
   /* ATen: inverse scale in fp32, then a float multiply per element. */
   op->quantize_params = (q8_quantize_params){1.0f / q.scale, q.zero_point};
   op->dequantize_params = (q8_dequantize_params){q.scale, q.zero_point};
@@ -98,7 +104,7 @@ q8_status q8_dequantize_setup(q8_operator* op, size_t batch, size_t channels,
 
 static void convert_tile(void* context, size_t row, size_t start, size_t count) {
   const convert_op* op = context;
-  const q8_elementwise_config* k = &op->base.kernels->elementwise;
+  const q8_elementwise_config* k = &op->k;
   const size_t in = row * op->input_stride + start, out = row * op->output_stride + start;
   if (op->dequantize) {
     k->dequantize(count, (const uint8_t*)op->input + in, (float*)op->output + out,

@@ -13,6 +13,7 @@
 typedef struct unary_op {
   q8_operator base;
   q8_unary_kind kind;
+  q8_lut_ukernel_fn lut;
   uint8_t table[256];
   size_t batch, channels, input_stride, output_stride;
   const uint8_t* input;
@@ -75,7 +76,10 @@ q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
                           q8_quantization input, q8_quantization output, q8_isa isa,
                           q8_operator** op_out, q8_error* error) {
   static const char fn[] = "q8_unary_create";
-  if (op_out != NULL) *op_out = NULL;
+  if (op_out == NULL) {
+    return q8_fail(error, q8_status_invalid_parameter, "%s: op_out is NULL", fn);
+  }
+  *op_out = NULL;
   if ((unsigned)kind >= q8_unary_kind_count) {
     return q8_fail(error, q8_status_invalid_parameter, "%s: kind %d is not a q8_unary_kind", fn,
                    (int)kind);
@@ -93,6 +97,7 @@ q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
   unary_op* op = (unary_op*)base;
   base->run = run_unary;
   op->kind = kind;
+  op->lut = q8_elementwise_kernels(base->kernels).lut;
   q8_unary_table_init(kind, params, input, output, op->table);
   *op_out = base;
   return q8_status_success;
@@ -154,7 +159,7 @@ q8_status q8_unary_setup(q8_operator* base, size_t batch, size_t channels, size_
 
 static void unary_tile(void* context, size_t row, size_t start, size_t count) {
   const unary_op* op = context;
-  op->base.kernels->elementwise.lut(count, op->input + row * op->input_stride + start,
+  op->lut(count, op->input + row * op->input_stride + start,
                                     op->output + row * op->output_stride + start, op->table);
 }
 
