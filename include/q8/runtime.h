@@ -1,0 +1,119 @@
+/*
+ * q8 model runtime: loads a PyTorch lite-interpreter model (.ptl, made with
+ * optimize_for_mobile(...)._save_for_lite_interpreter, bytecode version 8)
+ * and runs its `forward` bit-exactly like PyTorch 1.13's qnnpack engine.
+ *
+ *   q8_model* model;
+ *   q8_error error;
+ *   q8_model_load_file("mobilenet.ptl", NULL, &model, &error);
+ *   q8_context* ctx;                       // one per thread that runs the model
+ *   q8_context_create(model, &ctx, &error);
+ *   q8_tensor_shape shape = {4, {1, 3, 224, 224}};
+ *   q8_context_plan(ctx, &shape, &error);  // optional: learn output shapes first
+ *   q8_context_output_shape(ctx, 0, &out_shape, &error);
+ *   q8_context_run(ctx, threadpool, &input, &shape, &output, &error);
+ *   q8_context_delete(ctx);
+ *   q8_model_delete(model);
+ *
+ * Inputs and outputs are fp32 tensors in PyTorch's layout (NCHW for images,
+ * C order), exactly what the TorchScript forward takes and returns.
+ * A model is immutable after loading and may be shared by any number of
+ * contexts on any threads; a context is used by one thread at a time.
+ * Model files are untrusted: every failure returns a status and a message
+ * naming the file entry or operator ("quantized::conv2d.new at instruction
+ * 10: ...") and the reason.
+ */
+#ifndef Q8_RUNTIME_H
+#define Q8_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pthreadpool.h>
+
+#include "q8/q8.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define Q8_MAX_TENSOR_DIMS 6
+
+typedef struct q8_tensor_shape {
+  size_t rank; /* 0 to Q8_MAX_TENSOR_DIMS */
+  size_t dims[Q8_MAX_TENSOR_DIMS];
+} q8_tensor_shape;
+
+/* Element type of a model input or output (q8 models take and return fp32). */
+typedef enum q8_tensor_type {
+  q8_tensor_type_float32 = 0,
+} q8_tensor_type;
+
+typedef struct q8_model q8_model;
+typedef struct q8_context q8_context;
+
+typedef struct q8_model_options {
+  q8_isa isa;                /* micro-kernel table, q8_isa_auto for the best */
+  uint64_t max_file_bytes;   /* 0: 1 GiB per zip entry, 4 GiB in total */
+} q8_model_options;
+
+/* Loads a .ptl file; options may be NULL. Unsupported operators fail here
+ * ("unsupported operator aten::lstm.input at instruction 37"). */
+q8_status q8_model_load_file(const char* path, const q8_model_options* options,
+                             q8_model** model_out, q8_error* error);
+
+/* Same from memory; the data is only read during the call. */
+q8_status q8_model_load_memory(const void* data, size_t size, const q8_model_options* options,
+                               q8_model** model_out, q8_error* error);
+
+/* NULL is a no-op. Delete every context of the model first. */
+void q8_model_delete(q8_model* model);
+
+size_t q8_model_input_count(const q8_model* model);
+size_t q8_model_output_count(const q8_model* model);
+/* All inputs and outputs are float32 tensors. */
+q8_tensor_type q8_model_input_type(const q8_model* model, size_t index);
+q8_tensor_type q8_model_output_type(const q8_model* model, size_t index);
+
+/* A context owns the operators' shape-dependent state and the activation
+ * memory; the model must outlive it. */
+q8_status q8_context_create(const q8_model* model, q8_context** context_out, q8_error* error);
+void q8_context_delete(q8_context* context);
+
+/* Plans for these input shapes (one per input): shape inference, operator
+ * setup, activation memory. Does nothing if the shapes are those of the
+ * last plan. q8_context_run calls it itself. */
+q8_status q8_context_plan(q8_context* context, const q8_tensor_shape* input_shapes,
+                          q8_error* error);
+
+/* Shape of output `index` for the planned input shapes. */
+q8_status q8_context_output_shape(const q8_context* context, size_t index,
+                                  q8_tensor_shape* shape, q8_error* error);
+
+/* Runs forward. inputs[i] holds input_shapes[i]; outputs[i] must hold the
+ * output's element count (q8_context_output_shape). threadpool may be NULL
+ * (the caller's thread); results are identical for any thread count. */
+q8_status q8_context_run(q8_context* context, pthreadpool_t threadpool,
+                         const float* const* inputs, const q8_tensor_shape* input_shapes,
+                         float* const* outputs, q8_error* error);
+
+/* Per-operator timing of the runs made while profiling is on. */
+void q8_context_set_profiling(q8_context* context, bool enabled);
+
+typedef struct q8_profile_entry {
+  const char* op;        /* "quantized::conv2d.new" (owned by the context) */
+  q8_tensor_shape shape; /* of its output */
+  double milliseconds;   /* of the last run */
+} q8_profile_entry;
+
+size_t q8_context_profile_count(const q8_context* context);
+/* Entry `index` of the last run (0 <= index < count), in execution order. */
+q8_status q8_context_profile_entry(const q8_context* context, size_t index,
+                                   q8_profile_entry* entry, q8_error* error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,315 @@
+#include "graph.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+q8_status q8_graph_fail(q8_error* error, q8_status status, const char* format, ...) {
+  if (error != NULL) {
+    error->status = status;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error->message, sizeof(error->message), format, args);
+    va_end(args);
+  }
+  return status;
+}
+
+q8_status q8_graph_create(q8_graph** graph_out, q8_error* error) {
+  *graph_out = calloc(1, sizeof(q8_graph));
+  if (*graph_out == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  return q8_status_success;
+}
+
+void q8_packed_weights_free(q8_packed_weights* packed) {
+  if (packed == NULL) return;
+  free(packed->weight);
+  free(packed->scales);
+  free(packed->zero_points);
+  free(packed->bias);
+  free(packed);
+}
+
+static void free_value(q8_value* v) {
+  switch (v->kind) {
+    case q8_value_int_list: free(v->u.ints.items); break;
+    case q8_value_float_list: free(v->u.floats.items); break;
+    case q8_value_tensor_list: free(v->u.tensors.items); break;
+    case q8_value_packed: q8_packed_weights_free(v->u.packed); break;
+    default: break;
+  }
+}
+
+void q8_graph_delete(q8_graph* graph) {
+  if (graph == NULL) return;
+  for (size_t i = 0; i < graph->num_values; i++) free_value(&graph->values[i]);
+  for (size_t i = 0; i < graph->num_nodes; i++) free(graph->nodes[i].inputs);
+  free(graph->values);
+  free(graph->nodes);
+  free(graph->inputs);
+  free(graph->outputs);
+  free(graph);
+}
+
+/* Grows an array to hold one more element (doubling). */
+static bool grow(void** items, size_t* capacity, size_t count, size_t size) {
+  if (count < *capacity) return true;
+  const size_t next = *capacity == 0 ? 16 : *capacity * 2;
+  if (next > SIZE_MAX / size) return false;
+  void* grown = realloc(*items, next * size);
+  if (grown == NULL) return false;
+  *items = grown;
+  *capacity = next;
+  return true;
+}
+
+q8_status q8_graph_add_value(q8_graph* graph, q8_value_kind kind, uint32_t* id_out,
+                             q8_error* error) {
+  if (graph->num_values >= Q8_GRAPH_NO_VALUE - 1 ||
+      !grow((void**)&graph->values, &graph->values_capacity, graph->num_values, sizeof(q8_value)))
+    return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory for values");
+  q8_value* v = &graph->values[graph->num_values];
+  memset(v, 0, sizeof(*v));
+  v->kind = kind;
+  *id_out = (uint32_t)graph->num_values++;
+  return q8_status_success;
+}
+
+q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
+                            size_t instruction, const uint32_t* inputs, size_t num_inputs,
+                            uint32_t* output_out, q8_error* error) {
+  if (!grow((void**)&graph->nodes, &graph->nodes_capacity, graph->num_nodes, sizeof(q8_node)))
+    return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory for nodes");
+  uint32_t* copy = malloc((num_inputs + 1) * sizeof(uint32_t));
+  if (copy == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  if (num_inputs != 0) memcpy(copy, inputs, num_inputs * sizeof(uint32_t));
+  uint32_t output;
+  q8_status status = q8_graph_add_value(graph, q8_value_tensor, &output, error);
+  if (status != q8_status_success) {
+    free(copy);
+    return status;
+  }
+  q8_node* node = &graph->nodes[graph->num_nodes++];
+  memset(node, 0, sizeof(*node));
+  node->kind = kind;
+  snprintf(node->name, sizeof(node->name), "%s", name);
+  node->instruction = instruction;
+  node->inputs = copy;
+  node->num_inputs = num_inputs;
+  node->output = output;
+  *output_out = output;
+  return q8_status_success;
+}
+
+typedef struct op_name {
+  const char* name;
+  q8_op_kind kind;
+  bool relu;
+} op_name;
+
+/* Overloads are not distinguished: every overload of these names takes the
+ * same leading arguments. */
+static const op_name op_names[] = {
+    {"aten::quantize_per_tensor", q8_op_quantize, false},
+    {"aten::dequantize", q8_op_dequantize, false},
+    {"quantized::conv2d", q8_op_conv2d, false},
+    {"quantized::conv2d_relu", q8_op_conv2d, true},
+    {"quantized::conv_transpose2d", q8_op_conv_transpose2d, false},
+    {"quantized::linear", q8_op_linear, false},
+    {"quantized::linear_relu", q8_op_linear, true},
+    {"quantized::linear_dynamic", q8_op_linear_dynamic, false},
+    {"quantized::linear_relu_dynamic", q8_op_linear_dynamic, true},
+    {"quantized::add", q8_op_add, false},
+    {"quantized::add_relu", q8_op_add, true},
+    {"quantized::mul", q8_op_mul, false},
+    {"quantized::mul_relu", q8_op_mul, true},
+    {"quantized::cat", q8_op_cat, false},
+    {"quantized::hardswish", q8_op_hardswish, false},
+    {"aten::hardsigmoid", q8_op_hardsigmoid, false},
+    {"aten::hardsigmoid_", q8_op_hardsigmoid, false},
+    {"aten::sigmoid", q8_op_sigmoid, false},
+    {"aten::sigmoid_", q8_op_sigmoid, false},
+    {"aten::tanh", q8_op_tanh, false},
+    {"aten::relu", q8_op_relu, false},
+    {"aten::relu_", q8_op_relu, false},
+    {"quantized::relu6", q8_op_hardtanh, false},
+    {"aten::hardtanh", q8_op_hardtanh, false},
+    {"aten::hardtanh_", q8_op_hardtanh, false},
+    {"aten::clamp", q8_op_hardtanh, false},
+    {"aten::leaky_relu", q8_op_leaky_relu, false},
+    {"aten::leaky_relu_", q8_op_leaky_relu, false},
+    {"aten::max_pool2d", q8_op_max_pool2d, false},
+    {"aten::avg_pool2d", q8_op_avg_pool2d, false},
+    {"aten::adaptive_avg_pool2d", q8_op_adaptive_avg_pool2d, false},
+    {"aten::mean", q8_op_mean, false},
+    {"aten::flatten", q8_op_flatten, false},
+    {"aten::upsample_nearest2d", q8_op_upsample_nearest2d, false},
+    {"aten::dropout", q8_op_identity, false},
+    {"aten::dropout_", q8_op_identity, false},
+    {"aten::feature_dropout", q8_op_identity, false},
+    {"aten::contiguous", q8_op_identity, false},
+    {"aten::detach", q8_op_identity, false},
+    {"aten::to", q8_op_identity, false},
+};
+
+q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* relu) {
+  *relu = false;
+  for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
+    if (strcmp(op_names[i].name, name) != 0) continue;
+    /* Only the overloads whose arguments the lowering understands. */
+    if (op_names[i].kind == q8_op_mean && strcmp(overload, "dim") != 0) return q8_op_unknown;
+    if (op_names[i].kind == q8_op_flatten && strcmp(overload, "using_ints") != 0)
+      return q8_op_unknown;
+    if (strcmp(name, "aten::to") == 0 && strcmp(overload, "dtype") != 0) return q8_op_unknown;
+    *relu = op_names[i].relu;
+    return op_names[i].kind;
+  }
+  return q8_op_unknown;
+}
+
+static bool reads(const q8_graph* graph, const q8_node* node, uint32_t id) {
+  for (size_t i = 0; i < node->num_inputs; i++) {
+    const uint32_t in = node->inputs[i];
+    if (in == id) return true;
+    const q8_value* v = &graph->values[in];
+    if (v->kind != q8_value_tensor_list) continue;
+    for (size_t j = 0; j < v->u.tensors.count; j++)
+      if (v->u.tensors.items[j] == id) return true;
+  }
+  return false;
+}
+
+static bool is_output(const q8_graph* graph, uint32_t id) {
+  for (size_t i = 0; i < graph->num_outputs; i++)
+    if (graph->outputs[i] == id) return true;
+  return false;
+}
+
+size_t q8_graph_use_count(const q8_graph* graph, uint32_t id) {
+  size_t uses = is_output(graph, id) ? 1 : 0;
+  for (size_t n = 0; n < graph->num_nodes; n++)
+    if (!graph->nodes[n].removed && reads(graph, &graph->nodes[n], id)) uses++;
+  return uses;
+}
+
+/* Replaces every read of `from` (by nodes, tensor lists and the graph
+ * outputs) with `to`. */
+static void rewire(q8_graph* graph, uint32_t from, uint32_t to) {
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    q8_node* node = &graph->nodes[n];
+    for (size_t i = 0; i < node->num_inputs; i++)
+      if (node->inputs[i] == from) node->inputs[i] = to;
+  }
+  for (size_t v = 0; v < graph->num_values; v++) {
+    q8_value* value = &graph->values[v];
+    if (value->kind != q8_value_tensor_list) continue;
+    for (size_t j = 0; j < value->u.tensors.count; j++)
+      if (value->u.tensors.items[j] == from) value->u.tensors.items[j] = to;
+  }
+  for (size_t i = 0; i < graph->num_outputs; i++)
+    if (graph->outputs[i] == from) graph->outputs[i] = to;
+}
+
+q8_status q8_graph_drop_identities(q8_graph* graph, q8_error* error) {
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    q8_node* node = &graph->nodes[n];
+    if (node->removed || node->kind != q8_op_identity) continue;
+    if (node->num_inputs == 0 || graph->values[node->inputs[0]].kind != q8_value_tensor)
+      return q8_graph_fail(error, q8_status_invalid_parameter,
+                           "%s at instruction %zu: its first argument is not a tensor", node->name,
+                           node->instruction);
+    const uint32_t input = node->inputs[0];
+    /* to(dtype) is an identity only when it converts to the dtype the
+     * tensor already has (float32 after a dynamic linear). */
+    if (strncmp(node->name, "aten::to", 8) == 0) {
+      int64_t dtype;
+      if (node->num_inputs < 2 || !q8_graph_const_int(graph, node->inputs[1], &dtype) ||
+          dtype != 6 || graph->values[input].dtype != q8_tensor_float32)
+        return q8_graph_fail(error, q8_status_unsupported_parameter,
+                             "unsupported operator %s at instruction %zu: only a float32 "
+                             "tensor to float32 is supported",
+                             node->name, node->instruction);
+    }
+    node->removed = true;
+    rewire(graph, node->output, input);
+  }
+  return q8_status_success;
+}
+
+/* The producer a clamp can fold into: conv, linear (clamp in quantized
+ * units), add (likewise), or dynamic linear (only plain relu, a flag). */
+static bool can_take_clamp(const q8_node* producer, const q8_node* clamp) {
+  switch (producer->kind) {
+    case q8_op_conv2d:
+    case q8_op_conv_transpose2d:
+    case q8_op_linear:
+    case q8_op_add:
+      return true;
+    case q8_op_linear_dynamic:
+      return clamp->kind == q8_op_relu && !producer->has_clamp;
+    default:
+      return false;
+  }
+}
+
+static q8_node* producer_of(q8_graph* graph, uint32_t id) {
+  for (size_t n = 0; n < graph->num_nodes; n++)
+    if (!graph->nodes[n].removed && graph->nodes[n].output == id) return &graph->nodes[n];
+  return NULL;
+}
+
+q8_status q8_graph_fuse_clamps(q8_graph* graph, q8_error* error) {
+  (void)error;
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    q8_node* node = &graph->nodes[n];
+    if (node->removed || (node->kind != q8_op_relu && node->kind != q8_op_hardtanh)) continue;
+    if (node->num_inputs == 0 || !node->has_clamp) continue;
+    const uint32_t input = node->inputs[0];
+    q8_node* producer = producer_of(graph, input);
+    if (producer == NULL || !can_take_clamp(producer, node)) continue;
+    if (q8_graph_use_count(graph, input) != 1) continue;
+    /* Clamps compose by intersecting their ranges: max/min are monotone. */
+    if (!producer->has_clamp) {
+      producer->has_clamp = true;
+      producer->clamp_min = -INFINITY;
+      producer->clamp_max = INFINITY;
+    }
+    producer->clamp_min = fmaxf(producer->clamp_min, node->clamp_min);
+    producer->clamp_max = fminf(producer->clamp_max, node->clamp_max);
+    if (node->relayout) {
+      node->has_clamp = false;
+      continue;
+    }
+    node->removed = true;
+    rewire(graph, node->output, input);
+  }
+  return q8_status_success;
+}
+
+bool q8_graph_const_int(const q8_graph* graph, uint32_t id, int64_t* out) {
+  if (id >= graph->num_values) return false;
+  const q8_value* v = &graph->values[id];
+  if (v->kind != q8_value_int && v->kind != q8_value_bool) return false;
+  *out = v->u.integer;
+  return true;
+}
+
+bool q8_graph_const_float(const q8_graph* graph, uint32_t id, double* out) {
+  if (id >= graph->num_values) return false;
+  const q8_value* v = &graph->values[id];
+  if (v->kind == q8_value_float) {
+    *out = v->u.number;
+    return true;
+  }
+  if (v->kind == q8_value_int) {
+    *out = (double)v->u.integer;
+    return true;
+  }
+  return false;
+}
+
+bool q8_graph_is_none(const q8_graph* graph, uint32_t id) {
+  return id < graph->num_values && graph->values[id].kind == q8_value_none;
+}

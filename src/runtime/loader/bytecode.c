@@ -1,0 +1,742 @@
+#include "bytecode.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pickle.h"
+
+/* Bounds against hostile files (far above any real model). */
+#define MAX_STACK 65536
+#define MAX_REGISTERS 65536
+#define MAX_TENSOR_ELEMENTS (UINT64_C(1) << 31)
+/* Constant-condition jumps may go backwards; bound the executed steps. */
+#define MAX_STEPS_PER_INSTRUCTION 16
+
+typedef struct frontend {
+  q8_archive* archive;
+  q8_graph* graph;
+  const q8_pickle_value* constants;
+  size_t num_constants;
+  uint32_t* constant_ids; /* value id per constant, converted on first LOADC */
+  const q8_pickle_value* operators;
+  size_t num_operators;
+  uint32_t* stack;
+  size_t depth;
+  uint32_t* registers; /* 1-based, as the bytecode numbers them */
+  size_t num_registers;
+  size_t pc; /* current instruction, for messages */
+  q8_error* error;
+} frontend;
+
+static q8_status bad(frontend* f, const char* what) {
+  return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                       "bytecode.pkl: instruction %zu: %s", f->pc, what);
+}
+
+/* --- tensor data from constants/N.storage ------------------------------------ */
+
+/* Copies the elements of a tensor view into a dense row-major malloc'd
+ * array (element type of its storage), following the stored strides. */
+static q8_status read_dense(frontend* f, const q8_pickle_value* t, void** out, size_t* numel_out) {
+  *out = NULL;
+  if (t == NULL || t->kind != q8_pickle_tensor)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: constant %s is not a tensor", t ? q8_pickle_kind_name(t->kind) : "?");
+  const q8_tensor_ref* ref = &t->u.tensor;
+  const q8_pickle_value* storage = ref->storage;
+  const size_t esize = q8_dtype_size(storage->u.storage.dtype);
+  uint64_t numel = 1;
+  for (size_t d = 0; d < ref->dim; d++) {
+    numel *= (uint64_t)ref->sizes[d];
+    if (numel > MAX_TENSOR_ELEMENTS)
+      return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                           "bytecode.pkl: tensor in '%s' is too large", storage->u.storage.key);
+  }
+  char entry[512];
+  snprintf(entry, sizeof(entry), "constants/%s", storage->u.storage.key);
+  void* data = NULL;
+  q8_status status =
+      q8_archive_read_storage(f->archive, entry, storage->u.storage.bytes, &data, f->error);
+  if (status != q8_status_success) return status;
+  uint8_t* dense = malloc(numel == 0 ? 1 : (size_t)numel * esize);
+  if (dense == NULL) {
+    free(data);
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  }
+  /* The pickle decoder checked that the view fits in the storage. */
+  size_t index[Q8_PICKLE_MAX_DIMS] = {0};
+  for (uint64_t e = 0; e < numel; e++) {
+    int64_t offset = ref->storage_offset;
+    for (size_t d = 0; d < ref->dim; d++) offset += (int64_t)index[d] * ref->strides[d];
+    memcpy(dense + e * esize, (const uint8_t*)data + (size_t)offset * esize, esize);
+    for (size_t d = ref->dim; d-- > 0;) {
+      if (++index[d] < (size_t)ref->sizes[d]) break;
+      index[d] = 0;
+    }
+  }
+  free(data);
+  *out = dense;
+  *numel_out = (size_t)numel;
+  return q8_status_success;
+}
+
+/* A 1-D float tensor (float32 or float64) as floats. */
+static q8_status read_floats(frontend* f, const q8_pickle_value* t, size_t expected, float** out) {
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, t, &raw, &n);
+  if (status != q8_status_success) return status;
+  const q8_dtype dt = t->u.tensor.storage->u.storage.dtype;
+  if (n != expected || (dt != q8_dtype_float32 && dt != q8_dtype_float64)) {
+    free(raw);
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: tensor '%s' holds %zu %s values; expected %zu float values",
+                         t->u.tensor.storage->u.storage.key, n, q8_dtype_name(dt), expected);
+  }
+  float* values = malloc((n == 0 ? 1 : n) * sizeof(float));
+  if (values == NULL) {
+    free(raw);
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    values[i] = dt == q8_dtype_float32 ? ((const float*)raw)[i] : (float)((const double*)raw)[i];
+  free(raw);
+  *out = values;
+  return q8_status_success;
+}
+
+static bool weight_zero_point_ok(int64_t zp) { return zp >= -128 && zp <= 127; }
+
+/* Per-channel zero points (int64 or int32) as int32 in the int8 range. */
+static q8_status read_zero_points(frontend* f, const q8_pickle_value* t, size_t expected,
+                                  int32_t** out) {
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, t, &raw, &n);
+  if (status != q8_status_success) return status;
+  const q8_dtype dt = t->u.tensor.storage->u.storage.dtype;
+  int32_t* zps = malloc((n == 0 ? 1 : n) * sizeof(int32_t));
+  bool ok = zps != NULL && n == expected && (dt == q8_dtype_int64 || dt == q8_dtype_int32);
+  for (size_t i = 0; ok && i < n; i++) {
+    const int64_t z = dt == q8_dtype_int64 ? ((const int64_t*)raw)[i] : ((const int32_t*)raw)[i];
+    ok = weight_zero_point_ok(z);
+    zps[i] = (int32_t)z;
+  }
+  free(raw);
+  if (!ok) {
+    free(zps);
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: per-channel weight zero points are not %zu int8 values",
+                         expected);
+  }
+  *out = zps;
+  return q8_status_success;
+}
+
+/* The qint8 weight of a packed params object, dense, with its quantization.
+ * out_channels: extent of the per-channel axis (0). */
+static q8_status read_weight(frontend* f, const q8_pickle_value* t, size_t dims,
+                             q8_packed_weights* p) {
+  if (t == NULL || t->kind != q8_pickle_tensor || t->u.tensor.dim != dims ||
+      t->u.tensor.storage->u.storage.dtype != q8_dtype_qint8)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: packed weight is not a %zu-D qint8 tensor", dims);
+  const q8_tensor_ref* ref = &t->u.tensor;
+  p->weight_dims = dims;
+  for (size_t d = 0; d < dims; d++) {
+    p->weight_shape[d] = (size_t)ref->sizes[d];
+    if (ref->sizes[d] == 0)
+      return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                           "bytecode.pkl: packed weight '%s' has an empty dimension",
+                           ref->storage->u.storage.key);
+  }
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, t, &raw, &n);
+  if (status != q8_status_success) return status;
+  p->weight = raw;
+  const size_t channels = p->weight_shape[0];
+  if (ref->qscheme == q8_qscheme_per_tensor_affine) {
+    p->quant_count = 1;
+    p->scales = malloc(sizeof(float));
+    p->zero_points = malloc(sizeof(int32_t));
+    if (p->scales == NULL || p->zero_points == NULL)
+      return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+    p->scales[0] = (float)ref->scale;
+    if (!weight_zero_point_ok(ref->zero_point))
+      return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                           "bytecode.pkl: weight zero point %lld is outside [-128, 127]",
+                           (long long)ref->zero_point);
+    p->zero_points[0] = (int32_t)ref->zero_point;
+    return q8_status_success;
+  }
+  if (ref->qscheme != q8_qscheme_per_channel_affine || ref->axis != 0)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: weight '%s': only per-tensor or per-channel (axis 0) "
+                         "affine quantization is supported",
+                         ref->storage->u.storage.key);
+  p->quant_count = channels;
+  status = read_floats(f, ref->scales, channels, &p->scales);
+  if (status != q8_status_success) return status;
+  return read_zero_points(f, ref->zero_points, channels, &p->zero_points);
+}
+
+static q8_status read_bias(frontend* f, const q8_pickle_value* t, size_t channels,
+                           q8_packed_weights* p) {
+  if (t == NULL || t->kind == q8_pickle_none) return q8_status_success;
+  p->bias_count = channels;
+  return read_floats(f, t, channels, &p->bias);
+}
+
+/* Conv2dPackedParamsBase state ('2', [config int16[11+], weight], [bias?]). */
+static q8_status read_conv_config(frontend* f, const q8_pickle_value* t, q8_packed_weights* p) {
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, t, &raw, &n);
+  if (status != q8_status_success) return status;
+  const int16_t* c = raw;
+  const bool ok = t->u.tensor.storage->u.storage.dtype == q8_dtype_int16 && n >= 11 && c[0] == 2 &&
+                  c[1] >= 1 && c[2] >= 1 && c[3] >= 0 && c[4] >= 0 && c[5] >= 1 && c[6] >= 1 &&
+                  c[7] >= 0 && c[8] >= 0 && c[9] >= 1 && (c[10] == 0 || c[10] == 1);
+  if (ok) {
+    for (int i = 0; i < 2; i++) {
+      p->stride[i] = (uint32_t)c[1 + i];
+      p->padding[i] = (uint32_t)c[3 + i];
+      p->dilation[i] = (uint32_t)c[5 + i];
+      p->output_padding[i] = (uint32_t)c[7 + i];
+    }
+    p->groups = (uint32_t)c[9];
+    p->transposed = c[10] == 1;
+  }
+  free(raw);
+  if (!ok)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: conv packed params: bad config tensor (2-D conv with "
+                         "stride, dilation, groups >= 1 expected)");
+  return q8_status_success;
+}
+
+static q8_status read_conv_packed(frontend* f, const q8_pickle_value* state, q8_packed_weights* p) {
+  const q8_pickle_value* tensors = q8_pickle_item(state, 1);
+  const q8_pickle_value* optional = q8_pickle_item(state, 2);
+  if (q8_pickle_length(state) != 3 || !q8_pickle_is_string(q8_pickle_item(state, 0), "2") ||
+      q8_pickle_length(tensors) < 2 || optional == NULL || optional->kind != q8_pickle_list)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: Conv2dPackedParamsBase state is not version '2'");
+  p->is_conv = true;
+  q8_status status = read_conv_config(f, q8_pickle_item(tensors, 0), p);
+  if (status == q8_status_success) status = read_weight(f, q8_pickle_item(tensors, 1), 4, p);
+  if (status != q8_status_success) return status;
+  if (p->transposed && p->quant_count != 1)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: per-channel transposed convolution weights are not supported");
+  const size_t out = p->transposed ? p->weight_shape[1] * p->groups : p->weight_shape[0];
+  if (!p->transposed && p->weight_shape[0] % p->groups != 0)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: conv weight has %zu output channels, not a multiple of "
+                         "groups %u", p->weight_shape[0], p->groups);
+  if (p->transposed && p->weight_shape[0] % p->groups != 0)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: transposed conv weight has %zu input channels, not a "
+                         "multiple of groups %u", p->weight_shape[0], p->groups);
+  return read_bias(f, q8_pickle_length(optional) > 0 ? q8_pickle_item(optional, 0) : NULL, out, p);
+}
+
+/* LinearPackedParamsBase state (weight, bias?). */
+static q8_status read_linear_packed(frontend* f, const q8_pickle_value* state,
+                                   q8_packed_weights* p) {
+  if (q8_pickle_length(state) != 2)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: LinearPackedParamsBase state is not (weight, bias)");
+  q8_status status = read_weight(f, q8_pickle_item(state, 0), 2, p);
+  if (status != q8_status_success) return status;
+  return read_bias(f, q8_pickle_item(state, 1), p->weight_shape[0], p);
+}
+
+/* --- constants ----------------------------------------------------------------- */
+
+static q8_status new_value(frontend* f, q8_value_kind kind, uint32_t* id) {
+  q8_status status = q8_graph_add_value(f->graph, kind, id, f->error);
+  if (status == q8_status_success) f->graph->values[*id].is_constant = true;
+  return status;
+}
+
+static q8_status convert_packed(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const bool conv = q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.quantized",
+                                        "Conv2dPackedParamsBase");
+  const bool linear = q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.quantized",
+                                          "LinearPackedParamsBase");
+  if (!conv && !linear)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: constant object of class %s.%s is not supported",
+                         c->u.object.cls->u.global.module, c->u.object.cls->u.global.name);
+  q8_packed_weights* p = calloc(1, sizeof(q8_packed_weights));
+  if (p == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  q8_status status = conv ? read_conv_packed(f, c->u.object.state, p)
+                          : read_linear_packed(f, c->u.object.state, p);
+  if (status == q8_status_success) status = new_value(f, q8_value_packed, id);
+  if (status != q8_status_success) {
+    q8_packed_weights_free(p);
+    return status;
+  }
+  f->graph->values[*id].u.packed = p;
+  return q8_status_success;
+}
+
+static q8_status convert_list(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const size_t n = c->u.seq.count;
+  bool ints = true, floats = true;
+  for (size_t i = 0; i < n; i++) {
+    ints = ints && c->u.seq.items[i]->kind == q8_pickle_int;
+    floats = floats && c->u.seq.items[i]->kind == q8_pickle_float;
+  }
+  if (!ints && !floats)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: constant list of %s is not supported",
+                         c->type_tag ? c->type_tag : "mixed values");
+  q8_status status = new_value(f, ints ? q8_value_int_list : q8_value_float_list, id);
+  if (status != q8_status_success) return status;
+  q8_value* v = &f->graph->values[*id];
+  if (ints) {
+    v->u.ints.items = malloc((n + 1) * sizeof(int64_t));
+    if (v->u.ints.items == NULL) goto oom;
+    for (size_t i = 0; i < n; i++) v->u.ints.items[i] = c->u.seq.items[i]->u.integer;
+    v->u.ints.count = n;
+  } else {
+    v->u.floats.items = malloc((n + 1) * sizeof(double));
+    if (v->u.floats.items == NULL) goto oom;
+    for (size_t i = 0; i < n; i++) v->u.floats.items[i] = c->u.seq.items[i]->u.number;
+    v->u.floats.count = n;
+  }
+  return q8_status_success;
+oom:
+  return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+}
+
+static q8_status convert_constant(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  q8_status status;
+  switch (c->kind) {
+    case q8_pickle_none: return new_value(f, q8_value_none, id);
+    case q8_pickle_bool:
+    case q8_pickle_int:
+      status = new_value(f, c->kind == q8_pickle_bool ? q8_value_bool : q8_value_int, id);
+      if (status == q8_status_success)
+        f->graph->values[*id].u.integer = c->kind == q8_pickle_bool ? c->u.boolean : c->u.integer;
+      return status;
+    case q8_pickle_float:
+      status = new_value(f, q8_value_float, id);
+      if (status == q8_status_success) f->graph->values[*id].u.number = c->u.number;
+      return status;
+    case q8_pickle_string: return new_value(f, q8_value_string, id);
+    case q8_pickle_list: return convert_list(f, c, id);
+    case q8_pickle_object: return convert_packed(f, c, id);
+    default:
+      return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                           "bytecode.pkl: constant of kind %s is not supported",
+                           q8_pickle_kind_name(c->kind));
+  }
+}
+
+static q8_status load_constant(frontend* f, int64_t index, uint32_t* id) {
+  if (index < 0 || (uint64_t)index >= f->num_constants) return bad(f, "LOADC index out of range");
+  if (f->constant_ids[index] == Q8_GRAPH_NO_VALUE) {
+    q8_status status = convert_constant(f, q8_pickle_item(f->constants, (size_t)index), id);
+    if (status != q8_status_success) return status;
+    f->constant_ids[index] = *id;
+  }
+  *id = f->constant_ids[index];
+  return q8_status_success;
+}
+
+/* --- the operand stack and registers ------------------------------------------ */
+
+static q8_status push(frontend* f, uint32_t id) {
+  if (f->depth >= MAX_STACK) return bad(f, "operand stack overflow");
+  f->stack[f->depth++] = id;
+  return q8_status_success;
+}
+
+static q8_status pop_n(frontend* f, size_t n, const char* what) {
+  if (n > f->depth) return bad(f, what);
+  f->depth -= n;
+  return q8_status_success;
+}
+
+static q8_status check_register(frontend* f, int64_t r, int64_t count) {
+  if (r < 1 || count < 0 || (uint64_t)r + (uint64_t)count - 1 > f->num_registers)
+    return bad(f, "register index out of range");
+  return q8_status_success;
+}
+
+/* --- operators ------------------------------------------------------------------ */
+
+static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const uint32_t* args) {
+  switch (kind) {
+    case q8_op_dequantize:
+    case q8_op_linear_dynamic: return q8_tensor_float32;
+    case q8_op_identity: return g->values[args[0]].dtype;
+    default: return q8_tensor_quint8;
+  }
+}
+
+/* The real-valued clamp of relu / relu6 / hardtanh / clamp. */
+static q8_status clamp_bounds(frontend* f, q8_node* node, const char* name) {
+  const q8_graph* g = f->graph;
+  double lo = 0.0, hi = INFINITY;
+  if (strcmp(name, "quantized::relu6") == 0) {
+    hi = 6.0;
+  } else if (strncmp(name, "aten::hardtanh", 14) == 0) {
+    lo = -1.0, hi = 1.0; /* schema defaults */
+    if ((node->num_inputs > 1 && !q8_graph_const_float(g, node->inputs[1], &lo)) ||
+        (node->num_inputs > 2 && !q8_graph_const_float(g, node->inputs[2], &hi)))
+      goto unsupported;
+  } else if (strcmp(name, "aten::clamp") == 0) {
+    lo = -INFINITY;
+    if (node->num_inputs > 1 && !q8_graph_is_none(g, node->inputs[1]) &&
+        !q8_graph_const_float(g, node->inputs[1], &lo))
+      goto unsupported;
+    if (node->num_inputs > 2 && !q8_graph_is_none(g, node->inputs[2]) &&
+        !q8_graph_const_float(g, node->inputs[2], &hi))
+      goto unsupported;
+  }
+  if (!(lo <= hi)) goto unsupported;
+  /* The out-of-place forms relayout (see q8_node); relu6(x, inplace=True)
+   * and the trailing-underscore forms write in place and do not. */
+  int64_t inplace = 0;
+  if (strcmp(name, "quantized::relu6") == 0 && node->num_inputs > 1)
+    q8_graph_const_int(g, node->inputs[1], &inplace);
+  node->relayout = !inplace && (strcmp(name, "quantized::relu6") == 0 ||
+                                strcmp(name, "aten::hardtanh") == 0 || strcmp(name, "aten::clamp") == 0);
+  node->has_clamp = true;
+  node->clamp_min = (float)lo;
+  node->clamp_max = (float)hi;
+  return q8_status_success;
+unsupported:
+  return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                       "%s at instruction %zu: bounds must be constant numbers with min <= max",
+                       node->name, node->instruction);
+}
+
+static q8_status exec_op(frontend* f, int64_t index) {
+  const q8_pickle_value* entry = q8_pickle_item(f->operators, (size_t)index);
+  if (index < 0 || entry == NULL) return bad(f, "OP index out of range");
+  const q8_pickle_value* name = q8_pickle_item(entry, 0);
+  const q8_pickle_value* overload = q8_pickle_item(entry, 1);
+  const q8_pickle_value* nargs = q8_pickle_item(entry, 2);
+  if (name == NULL || name->kind != q8_pickle_string || overload == NULL ||
+      overload->kind != q8_pickle_string || nargs == NULL || nargs->kind != q8_pickle_int)
+    return bad(f, "operator table entry is not (name, overload, number of arguments)");
+  char full[Q8_NODE_NAME_SIZE];
+  snprintf(full, sizeof(full), "%s%s%s", name->u.string.data, overload->u.string.size ? "." : "",
+           overload->u.string.data);
+  bool relu;
+  const q8_op_kind kind = q8_op_kind_from_name(name->u.string.data, overload->u.string.data, &relu);
+  if (kind == q8_op_unknown)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "unsupported operator %s at instruction %zu", full, f->pc);
+  if (nargs->u.integer < 1 || nargs->u.integer > (int64_t)f->depth)
+    return bad(f, "operator takes more arguments than the stack holds");
+  const size_t n = (size_t)nargs->u.integer;
+  const uint32_t* args = f->stack + f->depth - n;
+  if (f->graph->values[args[0]].kind != q8_value_tensor &&
+      f->graph->values[args[0]].kind != q8_value_tensor_list)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "%s at instruction %zu: first argument is not a tensor", full, f->pc);
+  uint32_t out;
+  q8_status status = q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);
+  if (status != q8_status_success) return status;
+  q8_node* node = &f->graph->nodes[f->graph->num_nodes - 1];
+  f->graph->values[out].dtype = output_dtype(f->graph, kind, node->inputs);
+  if (relu) {
+    node->has_clamp = true;
+    node->clamp_min = 0.0f;
+    node->clamp_max = INFINITY;
+  }
+  if (kind == q8_op_relu || kind == q8_op_hardtanh) {
+    status = clamp_bounds(f, node, name->u.string.data);
+    if (status != q8_status_success) return status;
+  }
+  f->depth -= n;
+  return push(f, out);
+}
+
+/* LIST_CONSTRUCT / TUPLE_CONSTRUCT of n tensors (or, for lists, ints). */
+static q8_status exec_construct(frontend* f, int64_t count) {
+  if (count < 0 || (uint64_t)count > f->depth) return bad(f, "list size exceeds the stack");
+  const size_t n = (size_t)count;
+  const uint32_t* items = f->stack + f->depth - n;
+  bool tensors = true, ints = true;
+  for (size_t i = 0; i < n; i++) {
+    tensors = tensors && f->graph->values[items[i]].kind == q8_value_tensor;
+    ints = ints && f->graph->values[items[i]].kind == q8_value_int;
+  }
+  if (!tensors && !ints)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: lists of non-constant scalars or mixed "
+                         "values are not supported", f->pc);
+  uint32_t id;
+  q8_status status = q8_graph_add_value(f->graph, tensors && n > 0 ? q8_value_tensor_list
+                                                                    : q8_value_int_list, &id, f->error);
+  if (status != q8_status_success) return status;
+  q8_value* v = &f->graph->values[id];
+  if (v->kind == q8_value_tensor_list) {
+    v->u.tensors.items = malloc(n * sizeof(uint32_t));
+    if (v->u.tensors.items == NULL) goto oom;
+    memcpy(v->u.tensors.items, items, n * sizeof(uint32_t));
+    v->u.tensors.count = n;
+  } else {
+    v->is_constant = true;
+    v->u.ints.items = malloc((n + 1) * sizeof(int64_t));
+    if (v->u.ints.items == NULL) goto oom;
+    for (size_t i = 0; i < n; i++) v->u.ints.items[i] = f->graph->values[items[i]].u.integer;
+    v->u.ints.count = n;
+  }
+  f->depth -= n;
+  return push(f, id);
+oom:
+  return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+}
+
+static q8_status exec_unpack(frontend* f, int64_t count) {
+  if (f->depth == 0) return bad(f, "LIST_UNPACK on an empty stack");
+  const q8_value* v = &f->graph->values[f->stack[f->depth - 1]];
+  if (v->kind != q8_value_tensor_list || count < 0 || (uint64_t)count != v->u.tensors.count)
+    return bad(f, "LIST_UNPACK of something other than a tensor list of that size");
+  const uint32_t list = f->stack[--f->depth];
+  for (size_t i = 0; i < v->u.tensors.count; i++) {
+    q8_status status = push(f, f->graph->values[list].u.tensors.items[i]);
+    if (status != q8_status_success) return status;
+  }
+  return q8_status_success;
+}
+
+static q8_status exec_return(frontend* f) {
+  if (f->depth == 0) return bad(f, "RET on an empty stack");
+  const uint32_t id = f->stack[f->depth - 1];
+  const q8_value* v = &f->graph->values[id];
+  const size_t n = v->kind == q8_value_tensor_list ? v->u.tensors.count : 1;
+  if (v->kind != q8_value_tensor && v->kind != q8_value_tensor_list)
+    return bad(f, "forward returns something other than tensors");
+  f->graph->outputs = malloc(n * sizeof(uint32_t));
+  if (f->graph->outputs == NULL)
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  for (size_t i = 0; i < n; i++)
+    f->graph->outputs[i] = v->kind == q8_value_tensor_list ? v->u.tensors.items[i] : id;
+  f->graph->num_outputs = n;
+  return q8_status_success;
+}
+
+/* Register instructions: STORE, STOREN, LOAD, MOVE, DROPR. */
+static q8_status exec_register(frontend* f, const char* op, int64_t x, int64_t n) {
+  q8_status status;
+  if (strcmp(op, "STOREN") == 0) {
+    if ((status = check_register(f, x, n)) != q8_status_success) return status;
+    if ((status = pop_n(f, (size_t)n, "STOREN pops more than the stack holds")) != q8_status_success)
+      return status;
+    for (int64_t i = 0; i < n; i++) f->registers[x + i] = f->stack[f->depth + (size_t)i];
+    return q8_status_success;
+  }
+  if ((status = check_register(f, x, 1)) != q8_status_success) return status;
+  if (strcmp(op, "STORE") == 0) {
+    if ((status = pop_n(f, 1, "STORE on an empty stack")) != q8_status_success) return status;
+    f->registers[x] = f->stack[f->depth];
+    return q8_status_success;
+  }
+  if (f->registers[x] == Q8_GRAPH_NO_VALUE) return bad(f, "read of an empty register");
+  if (strcmp(op, "DROPR") == 0) {
+    f->registers[x] = Q8_GRAPH_NO_VALUE;
+    return q8_status_success;
+  }
+  status = push(f, f->registers[x]);
+  if (strcmp(op, "MOVE") == 0) f->registers[x] = Q8_GRAPH_NO_VALUE;
+  return status;
+}
+
+/* JF with a constant condition; anything else is data-dependent control flow. */
+static q8_status exec_jump_if_false(frontend* f, int64_t offset, size_t* next) {
+  int64_t condition;
+  if (f->depth == 0) return bad(f, "JF on an empty stack");
+  const uint32_t id = f->stack[--f->depth];
+  if (f->graph->values[id].kind != q8_value_bool ||
+      !q8_graph_const_int(f->graph, id, &condition))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: a jump on a value computed at run time "
+                         "(data-dependent control flow) is not supported", f->pc);
+  *next = condition ? f->pc + 1 : (size_t)((int64_t)f->pc + offset);
+  return q8_status_success;
+}
+
+static q8_status exec_instruction(frontend* f, const q8_pickle_value* ins, size_t* next, bool* done) {
+  const q8_pickle_value* op = q8_pickle_item(ins, 0);
+  const q8_pickle_value* x = q8_pickle_item(ins, 1);
+  const q8_pickle_value* n = q8_pickle_item(ins, 2);
+  if (op == NULL || op->kind != q8_pickle_string || x == NULL || x->kind != q8_pickle_int ||
+      n == NULL || n->kind != q8_pickle_int)
+    return bad(f, "instruction is not (opcode, X, N)");
+  const char* code = op->u.string.data;
+  const int64_t X = x->u.integer, N = n->u.integer;
+  uint32_t id;
+  q8_status status;
+  *next = f->pc + 1;
+  if (strcmp(code, "OP") == 0) return exec_op(f, X);
+  if (strcmp(code, "LOADC") == 0) {
+    if ((status = load_constant(f, X, &id)) != q8_status_success) return status;
+    return push(f, id);
+  }
+  if (strcmp(code, "STOREN") == 0 || strcmp(code, "STORE") == 0 || strcmp(code, "LOAD") == 0 ||
+      strcmp(code, "MOVE") == 0 || strcmp(code, "DROPR") == 0)
+    return exec_register(f, code, X, N);
+  if (strcmp(code, "DROP") == 0) return pop_n(f, 1, "DROP on an empty stack");
+  if (strcmp(code, "LIST_CONSTRUCT") == 0 || strcmp(code, "TUPLE_CONSTRUCT") == 0)
+    return exec_construct(f, strcmp(code, "TUPLE_CONSTRUCT") == 0 ? X : N);
+  if (strcmp(code, "LIST_UNPACK") == 0 || strcmp(code, "TUPLE_UNPACK") == 0) return exec_unpack(f, X);
+  if (strcmp(code, "JF") == 0) return exec_jump_if_false(f, X, next);
+  if (strcmp(code, "JMP") == 0) {
+    *next = (size_t)((int64_t)f->pc + X);
+    return q8_status_success;
+  }
+  if (strcmp(code, "RET") == 0) {
+    *done = true;
+    return exec_return(f);
+  }
+  char message[160];
+  snprintf(message, sizeof(message), "unsupported opcode '%.40s'", code);
+  return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                       "bytecode.pkl: instruction %zu: %s", f->pc, message);
+}
+
+static q8_status run_instructions(frontend* f, const q8_pickle_value* code) {
+  const size_t count = q8_pickle_length(code);
+  const size_t max_steps = count * MAX_STEPS_PER_INSTRUCTION;
+  bool done = false;
+  for (size_t steps = 0; !done; steps++) {
+    if (f->pc >= count || steps > max_steps)
+      return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                           "bytecode.pkl: forward runs past its instructions without RET");
+    size_t next = f->pc + 1;
+    q8_status status = exec_instruction(f, q8_pickle_item(code, f->pc), &next, &done);
+    if (status != q8_status_success) return status;
+    f->pc = next;
+  }
+  return q8_status_success;
+}
+
+/* --- the method table ---------------------------------------------------------- */
+
+static const q8_pickle_value* table_get(const q8_pickle_value* table, const char* key) {
+  for (size_t i = 0; i < q8_pickle_length(table); i++) {
+    const q8_pickle_value* pair = q8_pickle_item(table, i);
+    if (q8_pickle_is_string(q8_pickle_item(pair, 0), key)) return q8_pickle_item(pair, 1);
+  }
+  return NULL;
+}
+
+static const q8_pickle_value* find_forward(const q8_pickle_value* root) {
+  for (size_t i = 1; i < q8_pickle_length(root); i++) {
+    const q8_pickle_value* method = q8_pickle_item(root, i);
+    const q8_pickle_value* name = q8_pickle_item(method, 0);
+    if (name == NULL || name->kind != q8_pickle_string || name->u.string.size < 8) continue;
+    if (strcmp(name->u.string.data + name->u.string.size - 8, ".forward") == 0) return method;
+  }
+  return NULL;
+}
+
+/* Pushes `self` and one fp32 tensor per schema argument after it. */
+static q8_status push_arguments(frontend* f, const q8_pickle_value* schema) {
+  const q8_pickle_value* args = table_get(schema, "arguments");
+  const size_t n = q8_pickle_length(args);
+  if (n < 1) return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                                  "bytecode.pkl: forward's schema has no arguments");
+  uint32_t id;
+  q8_status status = q8_graph_add_value(f->graph, q8_value_object, &id, f->error);
+  if (status == q8_status_success) status = push(f, id);
+  if (status != q8_status_success) return status;
+  f->graph->inputs = malloc(n * sizeof(uint32_t));
+  if (f->graph->inputs == NULL)
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  for (size_t i = 1; i < n; i++) {
+    const q8_pickle_value* type = table_get(q8_pickle_item(args, i), "type");
+    if (!q8_pickle_is_string(type, "Tensor"))
+      return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                           "bytecode.pkl: forward argument %zu is not a Tensor", i);
+    if ((status = q8_graph_add_value(f->graph, q8_value_tensor, &id, f->error)) != q8_status_success)
+      return status;
+    f->graph->values[id].dtype = q8_tensor_float32;
+    f->graph->inputs[f->graph->num_inputs++] = id;
+    if ((status = push(f, id)) != q8_status_success) return status;
+  }
+  return q8_status_success;
+}
+
+static q8_status setup_frontend(frontend* f, const q8_pickle_value* table) {
+  const q8_pickle_value* regs = table_get(table, "register_size");
+  f->constants = table_get(table, "constants");
+  f->operators = table_get(table, "operators");
+  if (regs == NULL || regs->kind != q8_pickle_int || regs->u.integer < 0 ||
+      regs->u.integer > MAX_REGISTERS || f->constants == NULL || f->operators == NULL ||
+      (f->constants->kind != q8_pickle_tuple && f->constants->kind != q8_pickle_list))
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: forward's code table lacks constants, operators or a "
+                         "valid register_size");
+  f->num_constants = q8_pickle_length(f->constants);
+  f->num_registers = (size_t)regs->u.integer;
+  f->constant_ids = malloc((f->num_constants + 1) * sizeof(uint32_t));
+  f->registers = malloc((f->num_registers + 1) * sizeof(uint32_t));
+  f->stack = malloc(MAX_STACK * sizeof(uint32_t));
+  if (f->constant_ids == NULL || f->registers == NULL || f->stack == NULL)
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  for (size_t i = 0; i < f->num_constants; i++) f->constant_ids[i] = Q8_GRAPH_NO_VALUE;
+  for (size_t i = 0; i <= f->num_registers; i++) f->registers[i] = Q8_GRAPH_NO_VALUE;
+  return q8_status_success;
+}
+
+static q8_status build(frontend* f, const q8_pickle_value* root) {
+  const q8_pickle_value* version = q8_pickle_item(root, 0);
+  if (version == NULL || version->kind != q8_pickle_int || version->u.integer < 7 ||
+      version->u.integer > 8)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: bytecode version %lld is not supported (7 or 8 expected)",
+                         version && version->kind == q8_pickle_int ? (long long)version->u.integer : -1LL);
+  const q8_pickle_value* method = find_forward(root);
+  if (method == NULL)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: no forward method");
+  const q8_pickle_value* table = q8_pickle_item(method, 1);
+  const q8_pickle_value* code = table_get(table, "instructions");
+  if (code == NULL || (code->kind != q8_pickle_tuple && code->kind != q8_pickle_list))
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: forward has no instruction list");
+  q8_status status = setup_frontend(f, table);
+  if (status == q8_status_success) status = push_arguments(f, q8_pickle_item(method, 2));
+  if (status == q8_status_success) status = run_instructions(f, code);
+  if (status == q8_status_success) status = q8_graph_drop_identities(f->graph, f->error);
+  if (status == q8_status_success) status = q8_graph_fuse_clamps(f->graph, f->error);
+  return status;
+}
+
+q8_status q8_bytecode_load(q8_archive* archive, q8_graph** graph_out, q8_error* error) {
+  *graph_out = NULL;
+  void* data = NULL;
+  size_t size = 0;
+  q8_status status = q8_archive_read(archive, "bytecode.pkl", &data, &size, error);
+  if (status != q8_status_success) return status;
+  q8_pickle* pickle = NULL;
+  status = q8_pickle_decode(data, size, "bytecode.pkl", NULL, &pickle, error);
+  free(data);
+  if (status != q8_status_success) return status;
+  frontend f = {.archive = archive, .error = error};
+  status = q8_graph_create(&f.graph, error);
+  if (status == q8_status_success) status = build(&f, q8_pickle_root(pickle));
+  free(f.constant_ids);
+  free(f.registers);
+  free(f.stack);
+  q8_pickle_free(pickle);
+  if (status != q8_status_success) {
+    q8_graph_delete(f.graph);
+    return status;
+  }
+  *graph_out = f.graph;
+  return q8_status_success;
+}

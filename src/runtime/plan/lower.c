@@ -1,0 +1,874 @@
+/*
+ * Lowering of graph nodes to q8 operators: one q8_lowering per operator
+ * kind. Argument positions follow the TorchScript schemas; arguments the
+ * bytecode left out take the schema defaults given here.
+ */
+#include "lower.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../quant/quantize.h"
+
+q8_status q8_step_fail(const q8_step* step, q8_error* error, q8_status status, const char* format,
+                       ...) {
+  if (error != NULL) {
+    char reason[Q8_ERROR_MESSAGE_SIZE];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof(reason), format, args);
+    va_end(args);
+    error->status = status;
+    snprintf(error->message, sizeof(error->message), "%.60s at instruction %zu: %.150s",
+             step->node->name, step->node->instruction, reason);
+  }
+  return status;
+}
+
+/* Prefixes an operator's own error with the node that made the call. */
+static q8_status wrap(const q8_step* step, q8_error* error, q8_status status) {
+  if (status == q8_status_success || error == NULL) return status;
+  char reason[Q8_ERROR_MESSAGE_SIZE];
+  memcpy(reason, error->message, sizeof(reason));
+  return q8_step_fail(step, error, status, "%s", reason);
+}
+
+/* --- argument access ------------------------------------------------------------ */
+
+static uint32_t arg(const q8_step* step, size_t i) {
+  return i < step->node->num_inputs ? step->node->inputs[i] : Q8_GRAPH_NO_VALUE;
+}
+
+static bool absent(const q8_program* p, const q8_step* s, size_t i) {
+  return arg(s, i) == Q8_GRAPH_NO_VALUE || q8_graph_is_none(p->graph, arg(s, i));
+}
+
+static q8_status int_arg(const q8_program* p, const q8_step* s, size_t i, int64_t fallback,
+                         int64_t* out, q8_error* error) {
+  *out = fallback;
+  if (absent(p, s, i) || q8_graph_const_int(p->graph, arg(s, i), out)) return q8_status_success;
+  return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                      "argument %zu is not a constant integer", i);
+}
+
+static q8_status float_arg(const q8_program* p, const q8_step* s, size_t i, double* out,
+                           q8_error* error) {
+  if (q8_graph_const_float(p->graph, arg(s, i), out) && isfinite(*out)) return q8_status_success;
+  return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                      "argument %zu is not a constant finite number", i);
+}
+
+/* An int[] argument of one or two entries (one: both axes); an empty or
+ * absent list gives `fallback`. */
+static q8_status pair_arg(const q8_program* p, const q8_step* s, size_t i, const uint32_t fallback[2],
+                          int64_t minimum, uint32_t out[2], q8_error* error) {
+  out[0] = fallback[0], out[1] = fallback[1];
+  if (absent(p, s, i)) return q8_status_success;
+  const q8_value* v = &p->graph->values[arg(s, i)];
+  if (v->kind != q8_value_int_list || v->u.ints.count > 2)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "argument %zu is not a constant list of one or two integers", i);
+  if (v->u.ints.count == 0) return q8_status_success;
+  for (size_t k = 0; k < 2; k++) {
+    const int64_t x = v->u.ints.items[v->u.ints.count == 1 ? 0 : k];
+    if (x < minimum || x > 65535)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "argument %zu holds %lld, outside [%lld, 65535]", i, (long long)x,
+                          (long long)minimum);
+    out[k] = (uint32_t)x;
+  }
+  return q8_status_success;
+}
+
+static q8_tensor_plan* tensor(q8_program* p, uint32_t id) { return &p->tensors[id]; }
+static q8_tensor_plan* out_tensor(q8_program* p, const q8_step* s) {
+  return &p->tensors[s->node->output];
+}
+
+/* Input i must be a tensor of `dtype`. */
+static q8_status tensor_arg(q8_program* p, const q8_step* s, size_t i, q8_tensor_dtype dtype,
+                            q8_tensor_plan** out, q8_error* error) {
+  const uint32_t id = arg(s, i);
+  if (id == Q8_GRAPH_NO_VALUE || !p->tensors[id].is_tensor || p->tensors[id].dtype != dtype)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "argument %zu is not a %s tensor", i,
+                        dtype == q8_tensor_quint8 ? "quint8" : "float32");
+  *out = &p->tensors[id];
+  return q8_status_success;
+}
+
+static q8_status image_arg(q8_program* p, const q8_step* s, q8_tensor_plan** out, q8_error* error) {
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, out, error);
+  if (status == q8_status_success && (*out)->rank != 4)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "input has %zu dimensions; 4 (NCHW) expected", (*out)->rank);
+  return status;
+}
+
+/* Output qparams from (scale, zero_point) arguments at i, i + 1. */
+static q8_status qparams_arg(q8_program* p, const q8_step* s, size_t i, q8_error* error) {
+  double scale;
+  int64_t zp;
+  q8_status status = float_arg(p, s, i, &scale, error);
+  if (status == q8_status_success) status = int_arg(p, s, i + 1, -1, &zp, error);
+  if (status != q8_status_success) return status;
+  if (!(scale > 0.0) || !isfinite((float)scale) || (float)scale == 0.0f || zp < 0 || zp > 255)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "output scale %g / zero point %lld: scale must be positive and finite, "
+                        "zero point in [0, 255]", scale, (long long)zp);
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->scale = (float)scale;
+  out->zero_point = (int32_t)zp;
+  return q8_status_success;
+}
+
+/* Output keeps the input's qparams and memory format. */
+static void pass_qparams(q8_program* p, const q8_step* s, const q8_tensor_plan* in) {
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->scale = in->scale;
+  out->zero_point = in->zero_point;
+  out->channels_last = in->channels_last;
+}
+
+static q8_quantization quantization_of(const q8_tensor_plan* t) {
+  return (q8_quantization){t->scale, t->zero_point};
+}
+
+/* The node's real-valued clamp in the output's quantized codes. */
+static void clamp_codes(const q8_step* s, const q8_tensor_plan* out, uint8_t* lo, uint8_t* hi) {
+  *lo = 0, *hi = 255;
+  if (!s->node->has_clamp) return;
+  const float inverse = 1.0f / out->scale;
+  if (s->node->clamp_min > -INFINITY)
+    *lo = q8_quantize_value(s->node->clamp_min, inverse, out->zero_point);
+  if (s->node->clamp_max < INFINITY)
+    *hi = q8_quantize_value(s->node->clamp_max, inverse, out->zero_point);
+}
+
+static void set_shape(q8_tensor_plan* t, size_t rank, const size_t* shape) {
+  t->rank = rank;
+  memcpy(t->shape, shape, rank * sizeof(size_t));
+}
+
+static void set_image(q8_tensor_plan* t, size_t n, size_t c, size_t h, size_t w) {
+  const size_t shape[4] = {n, c, h, w};
+  set_shape(t, 4, shape);
+}
+
+static size_t numel(const q8_tensor_plan* t) {
+  size_t n = 1;
+  for (size_t d = 0; d < t->rank; d++) n *= t->shape[d];
+  return n;
+}
+
+/* Channels of the storage's innermost axis (NHWC: C; logical: last dim). */
+static size_t inner_channels(const q8_tensor_plan* t) {
+  if (t->rank == 0) return 1;
+  return t->nhwc ? t->shape[1] : t->shape[t->rank - 1];
+}
+
+/* --- quantize / dequantize (layout conversion at the graph's edges) --------------- */
+
+static q8_status quantize_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  int64_t dtype;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_float32, &in, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 1, error);
+  if (status == q8_status_success) status = int_arg(p, s, 3, 13, &dtype, error);
+  if (status != q8_status_success) return status;
+  if (dtype != 13)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "dtype %lld: only torch.quint8 (13) activations are supported",
+                        (long long)dtype);
+  return q8_status_success;
+}
+
+static q8_status same_shape(q8_program* p, q8_step* s, q8_error* error) {
+  (void)error;
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status no_setup(q8_program* p, q8_step* s, q8_error* error) {
+  (void)p, (void)s, (void)error;
+  return q8_status_success;
+}
+
+/* Visits an NCHW-ordered rank-4 tensor with its NHWC counterpart: calls
+ * f(nchw_index, nhwc_index) for every element. */
+#define FOR_NCHW_NHWC(t, body)                                                        \
+  do {                                                                                \
+    const size_t N_ = (t)->shape[0], C_ = (t)->shape[1], H_ = (t)->shape[2],           \
+                 W_ = (t)->shape[3];                                                  \
+    for (size_t n_ = 0; n_ < N_; n_++)                                                \
+      for (size_t c_ = 0; c_ < C_; c_++)                                              \
+        for (size_t y_ = 0; y_ < H_ * W_; y_++) {                                     \
+          const size_t nchw = (n_ * C_ + c_) * H_ * W_ + y_;                          \
+          const size_t nhwc = (n_ * H_ * W_ + y_) * C_ + c_;                          \
+          body;                                                                       \
+        }                                                                             \
+  } while (0)
+
+/* ATen's quantize_val: a non-finite or huge product gives code 0. */
+static uint8_t quantize_aten(float x, float inverse, int32_t zp) {
+  const float product = x * inverse;
+  if (!(fabsf(product) < 0x1p63f)) return 0;
+  return q8_quantize_value(x, inverse, zp);
+}
+
+static q8_status quantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  const float* x = (const float*)in->data;
+  const float inverse = 1.0f / out->scale;
+  if (out->nhwc) {
+    FOR_NCHW_NHWC(out, out->data[nhwc] = quantize_aten(x[nchw], inverse, out->zero_point));
+  } else {
+    for (size_t i = 0, n = numel(out); i < n; i++)
+      out->data[i] = quantize_aten(x[i], inverse, out->zero_point);
+  }
+  return q8_status_success;
+}
+
+static q8_status dequantize_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  return tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+}
+
+static q8_status dequantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  float* y = (float*)out_tensor(p, s)->data;
+  if (in->nhwc) {
+    FOR_NCHW_NHWC(in, y[nchw] = q8_dequantize_value(in->data[nhwc], in->scale, in->zero_point));
+  } else {
+    for (size_t i = 0, n = numel(in); i < n; i++)
+      y[i] = q8_dequantize_value(in->data[i], in->scale, in->zero_point);
+  }
+  return q8_status_success;
+}
+
+/* --- convolution and transposed convolution -------------------------------------- */
+
+static q8_status packed_arg(q8_program* p, q8_step* s, bool conv, const q8_packed_weights** out,
+                            q8_error* error) {
+  const uint32_t id = arg(s, 1);
+  if (id == Q8_GRAPH_NO_VALUE || p->graph->values[id].kind != q8_value_packed ||
+      p->graph->values[id].u.packed->is_conv != conv)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "argument 1 is not constant %s packed weights", conv ? "conv" : "linear");
+  *out = p->graph->values[id].u.packed;
+  return q8_status_success;
+}
+
+static q8_weight_quantization weight_quantization(const q8_packed_weights* w) {
+  return (q8_weight_quantization){w->quant_count, w->scales, w->zero_points};
+}
+
+/* OIHW (conv) or per-group IOHW (transposed) to OHWI. */
+static int8_t* to_ohwi(const q8_packed_weights* w) {
+  const size_t kh = w->weight_shape[2], kw = w->weight_shape[3], g = w->groups;
+  const size_t gin = w->transposed ? w->weight_shape[0] / g : w->weight_shape[1];
+  const size_t gout = w->transposed ? w->weight_shape[1] : w->weight_shape[0] / g;
+  int8_t* ohwi = malloc(g * gout * kh * kw * gin);
+  if (ohwi == NULL) return NULL;
+  for (size_t gi = 0; gi < g; gi++)
+    for (size_t o = 0; o < gout; o++)
+      for (size_t k = 0; k < kh * kw; k++)
+        for (size_t i = 0; i < gin; i++) {
+          const size_t src = w->transposed ? (((gi * gin + i) * gout + o) * kh * kw + k)
+                                           : (((gi * gout + o) * gin + i) * kh * kw + k);
+          ohwi[((gi * gout + o) * kh * kw + k) * gin + i] = w->weight[src];
+        }
+  return ohwi;
+}
+
+static q8_status conv_create(q8_program* p, q8_step* s, q8_error* error) {
+  const bool transposed = s->node->kind == q8_op_conv_transpose2d;
+  const q8_packed_weights* w = NULL;
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = packed_arg(p, s, true, &w, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 2, error);
+  if (status != q8_status_success) return status;
+  if (w->transposed != transposed)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "packed weights are for a %s convolution",
+                        w->transposed ? "transposed" : "regular");
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->channels_last = true; /* QNNPACK convolutions return channels_last */
+  uint8_t lo, hi;
+  clamp_codes(s, out, &lo, &hi);
+  int8_t* ohwi = to_ohwi(w);
+  if (ohwi == NULL) return q8_step_fail(s, error, q8_status_out_of_memory, "out of memory");
+  const size_t g = w->groups;
+  const size_t gin = transposed ? w->weight_shape[0] / g : w->weight_shape[1];
+  const size_t gout = transposed ? w->weight_shape[1] : w->weight_shape[0] / g;
+  if (!transposed) {
+    const q8_convolution2d_params params = {
+        .padding_top = w->padding[0], .padding_bottom = w->padding[0],
+        .padding_left = w->padding[1], .padding_right = w->padding[1],
+        .kernel_height = (uint32_t)w->weight_shape[2], .kernel_width = (uint32_t)w->weight_shape[3],
+        .stride_height = w->stride[0], .stride_width = w->stride[1],
+        .dilation_height = w->dilation[0], .dilation_width = w->dilation[1],
+        .groups = w->groups, .group_input_channels = gin, .group_output_channels = gout,
+        .input = quantization_of(in), .weight = weight_quantization(w),
+        .output = quantization_of(out), .output_min = lo, .output_max = hi};
+    status = q8_convolution2d_create_nhwc(&params, ohwi, w->bias, p->isa, &s->op, error);
+  } else {
+    const q8_deconvolution2d_params params = {
+        .padding_top = w->padding[0], .padding_bottom = w->padding[0],
+        .padding_left = w->padding[1], .padding_right = w->padding[1],
+        .output_padding_height = w->output_padding[0], .output_padding_width = w->output_padding[1],
+        .kernel_height = (uint32_t)w->weight_shape[2], .kernel_width = (uint32_t)w->weight_shape[3],
+        .stride_height = w->stride[0], .stride_width = w->stride[1],
+        .dilation_height = w->dilation[0], .dilation_width = w->dilation[1],
+        .groups = w->groups, .group_input_channels = gin, .group_output_channels = gout,
+        .input = quantization_of(in), .weight = weight_quantization(w),
+        .output = quantization_of(out), .output_min = lo, .output_max = hi};
+    status = q8_deconvolution2d_create_nhwc(&params, ohwi, w->bias, p->isa, &s->op, error);
+  }
+  free(ohwi);
+  s->aux[0] = g * gin;
+  s->aux[1] = g * gout;
+  return wrap(s, error, status);
+}
+
+/* Output extent along one axis; 0 if the window does not fit. */
+static size_t conv_extent(const q8_packed_weights* w, size_t axis, size_t in) {
+  const size_t k = w->weight_shape[2 + axis], d = w->dilation[axis], st = w->stride[axis];
+  const size_t pad = 2 * (size_t)w->padding[axis], eff = d * (k - 1) + 1;
+  if (w->transposed) {
+    const size_t full = (in - 1) * st + eff + w->output_padding[axis];
+    return full > pad ? full - pad : 0;
+  }
+  return in + pad >= eff ? (in + pad - eff) / st + 1 : 0;
+}
+
+static q8_status conv_shape(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = image_arg(p, s, &in, error);
+  if (status != q8_status_success) return status;
+  const q8_packed_weights* w = p->graph->values[arg(s, 1)].u.packed;
+  if (in->shape[1] != s->aux[0])
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "input has %zu channels; the weights take %zu", in->shape[1], s->aux[0]);
+  const size_t oh = conv_extent(w, 0, in->shape[2]), ow = conv_extent(w, 1, in->shape[3]);
+  if (oh == 0 || ow == 0)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "input %zux%zu is too small for the kernel", in->shape[2], in->shape[3]);
+  set_image(out_tensor(p, s), in->shape[0], s->aux[1], oh, ow);
+  return q8_status_success;
+}
+
+static q8_status conv_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  uint8_t* y = out_tensor(p, s)->data;
+  const q8_status status =
+      s->node->kind == q8_op_conv2d
+          ? q8_convolution2d_setup_nhwc(s->op, in->shape[0], in->shape[2], in->shape[3], in->data,
+                                        y, NULL, NULL, error)
+          : q8_deconvolution2d_setup_nhwc(s->op, in->shape[0], in->shape[2], in->shape[3],
+                                          in->data, y, NULL, NULL, error);
+  return wrap(s, error, status);
+}
+
+/* --- fully connected --------------------------------------------------------------- */
+
+static q8_status linear_create(q8_program* p, q8_step* s, q8_error* error) {
+  const bool dynamic = s->node->kind == q8_op_linear_dynamic;
+  const q8_packed_weights* w = NULL;
+  q8_tensor_plan* in = NULL;
+  q8_status status =
+      tensor_arg(p, s, 0, dynamic ? q8_tensor_float32 : q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = packed_arg(p, s, false, &w, error);
+  if (status == q8_status_success && !dynamic) status = qparams_arg(p, s, 2, error);
+  if (status != q8_status_success) return status;
+  s->aux[0] = w->weight_shape[1];
+  s->aux[1] = w->weight_shape[0];
+  if (dynamic) {
+    if (s->node->has_clamp && (s->node->clamp_min != 0.0f || s->node->clamp_max != INFINITY))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "only relu can be fused into a dynamic linear");
+    const q8_dynamic_fully_connected_params params = {
+        .input_channels = w->weight_shape[1], .output_channels = w->weight_shape[0],
+        .weight = weight_quantization(w), .relu = s->node->has_clamp};
+    return wrap(s, error,
+                q8_dynamic_fully_connected_create(&params, w->weight, w->bias, p->isa, &s->op, error));
+  }
+  q8_tensor_plan* out = out_tensor(p, s);
+  uint8_t lo, hi;
+  clamp_codes(s, out, &lo, &hi);
+  const q8_fully_connected_params params = {
+      .input_channels = w->weight_shape[1], .output_channels = w->weight_shape[0],
+      .input = quantization_of(in), .weight = weight_quantization(w),
+      .output = quantization_of(out), .output_min = lo, .output_max = hi};
+  return wrap(s, error, q8_fully_connected_create(&params, w->weight, w->bias, p->isa, &s->op, error));
+}
+
+static q8_status linear_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  if (in->rank == 0 || in->nhwc || in->shape[in->rank - 1] != s->aux[0])
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "input of %zu dimensions with last dimension %zu; the weights take %zu "
+                        "features (flatten NCHW images first)",
+                        in->rank, in->rank ? in->shape[in->rank - 1] : 0, s->aux[0]);
+  q8_tensor_plan* out = out_tensor(p, s);
+  set_shape(out, in->rank, in->shape);
+  out->shape[in->rank - 1] = s->aux[1];
+  return q8_status_success;
+}
+
+static q8_status linear_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  const size_t batch = numel(in) / s->aux[0];
+  const q8_status status =
+      s->node->kind == q8_op_linear
+          ? q8_fully_connected_setup(s->op, batch, in->data, out->data, error)
+          : q8_dynamic_fully_connected_setup(s->op, batch, (const float*)in->data,
+                                             (float*)out->data, error);
+  return wrap(s, error, status);
+}
+
+/* --- relu / hardtanh / clamp on their own ---------------------------------------
+ * A plain clamp is a 1x1 max pooling with an output clamp. A relayout node
+ * on a channels_last input (see q8_node) instead writes element i of the
+ * input's memory (NHWC) as logical element i of an NCHW tensor, clamped. */
+
+static q8_status clamp_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status != q8_status_success) return status;
+  pass_qparams(p, s, in);
+  if (s->node->relayout) out_tensor(p, s)->channels_last = false;
+  s->aux[0] = s->node->relayout && in->channels_last; /* PyTorch scrambles the layout */
+  return q8_status_success;
+}
+
+static q8_status clamp_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  if (s->aux[0] && in->rank == 4) return q8_status_success; /* done by clamp_run */
+  const size_t channels = inner_channels(in), pixels = channels ? numel(in) / channels : 0;
+  q8_max_pooling2d_params params = {.kernel_height = 1, .kernel_width = 1, .stride_height = 1,
+                                    .stride_width = 1, .dilation_height = 1, .dilation_width = 1,
+                                    .channels = channels};
+  clamp_codes(s, out, &params.output_min, &params.output_max);
+  q8_status status = q8_max_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_max_pooling2d_setup_nhwc(s->shaped_op, pixels, 1, 1, in->data, out->data, NULL,
+                                         NULL, error);
+  return wrap(s, error, status);
+}
+
+static q8_status clamp_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  if (s->shaped_op != NULL) return wrap(s, error, q8_operator_run(s->shaped_op, pool, error));
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  uint8_t lo, hi;
+  clamp_codes(s, out, &lo, &hi);
+  FOR_NCHW_NHWC(out, {
+    const uint8_t q = in->data[nchw];
+    out->data[nhwc] = q < lo ? lo : q > hi ? hi : q;
+  });
+  return q8_status_success;
+}
+
+/* --- pooling ----------------------------------------------------------------------- */
+
+static q8_status pass_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) pass_qparams(p, s, in);
+  return status;
+}
+
+typedef struct window {
+  uint32_t kernel[2], stride[2], padding[2], dilation[2];
+  bool ceil_mode;
+} window;
+
+/* max_pool2d(self, kernel_size, stride=[], padding=0, dilation=1, ceil_mode=False)
+ * avg_pool2d(self, kernel_size, stride=[], padding=0, ceil_mode=False, ...) */
+static q8_status window_args(q8_program* p, q8_step* s, window* w, q8_error* error) {
+  const bool is_max = s->node->kind == q8_op_max_pool2d;
+  const uint32_t zero[2] = {0, 0}, one[2] = {1, 1};
+  int64_t ceil_mode;
+  q8_status status = pair_arg(p, s, 1, one, 1, w->kernel, error);
+  if (status == q8_status_success) status = pair_arg(p, s, 2, w->kernel, 1, w->stride, error);
+  if (status == q8_status_success) status = pair_arg(p, s, 3, zero, 0, w->padding, error);
+  if (status == q8_status_success && is_max) status = pair_arg(p, s, 4, one, 1, w->dilation, error);
+  if (status == q8_status_success) status = int_arg(p, s, is_max ? 5 : 4, 0, &ceil_mode, error);
+  if (!is_max) w->dilation[0] = w->dilation[1] = 1;
+  w->ceil_mode = ceil_mode != 0;
+  return status;
+}
+
+static size_t pool_extent(const window* w, size_t axis, size_t in) {
+  const size_t pad = 2 * (size_t)w->padding[axis];
+  const size_t eff = (size_t)w->dilation[axis] * (w->kernel[axis] - 1) + 1;
+  if (in + pad < eff) return 0;
+  const size_t span = in + pad - eff, st = w->stride[axis];
+  if (!w->ceil_mode) return span / st + 1;
+  size_t out = (span + st - 1) / st + 1;
+  /* The last window must start inside the input or its left padding. */
+  if ((out - 1) * st >= in + w->padding[axis]) out--;
+  return out;
+}
+
+static q8_status pool_shape(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  window w;
+  q8_status status = image_arg(p, s, &in, error);
+  if (status == q8_status_success) status = window_args(p, s, &w, error);
+  if (status != q8_status_success) return status;
+  const size_t oh = pool_extent(&w, 0, in->shape[2]), ow = pool_extent(&w, 1, in->shape[3]);
+  if (oh == 0 || ow == 0)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "input %zux%zu is too small for the window", in->shape[2], in->shape[3]);
+  set_image(out_tensor(p, s), in->shape[0], in->shape[1], oh, ow);
+  return q8_status_success;
+}
+
+static q8_status max_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  window w;
+  q8_status status = window_args(p, s, &w, error);
+  if (status != q8_status_success) return status;
+  const q8_max_pooling2d_params params = {
+      .padding_top = w.padding[0], .padding_bottom = w.padding[0], .padding_left = w.padding[1],
+      .padding_right = w.padding[1], .kernel_height = w.kernel[0], .kernel_width = w.kernel[1],
+      .stride_height = w.stride[0], .stride_width = w.stride[1], .dilation_height = w.dilation[0],
+      .dilation_width = w.dilation[1], .ceil_mode = w.ceil_mode, .channels = in->shape[1],
+      .output_min = 0, .output_max = 255};
+  status = q8_max_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_max_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
+                                         in->data, out_tensor(p, s)->data, NULL, NULL, error);
+  return wrap(s, error, status);
+}
+
+static q8_status avg_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  window w;
+  int64_t count_include_pad, divisor;
+  q8_status status = window_args(p, s, &w, error);
+  if (status == q8_status_success) status = int_arg(p, s, 5, 1, &count_include_pad, error);
+  if (status == q8_status_success) status = int_arg(p, s, 6, 0, &divisor, error);
+  if (status != q8_status_success) return status;
+  if (divisor < 0 || divisor > UINT32_MAX)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "divisor_override %lld",
+                        (long long)divisor);
+  const q8_avg_pooling2d_params params = {
+      .padding_top = w.padding[0], .padding_bottom = w.padding[0], .padding_left = w.padding[1],
+      .padding_right = w.padding[1], .kernel_height = w.kernel[0], .kernel_width = w.kernel[1],
+      .stride_height = w.stride[0], .stride_width = w.stride[1], .ceil_mode = w.ceil_mode,
+      .count_include_pad = count_include_pad != 0, .divisor_override = (uint32_t)divisor,
+      .channels_last_rounding = in->channels_last, .channels = in->shape[1],
+      .input = quantization_of(in), .output = quantization_of(out_tensor(p, s)),
+      .output_min = 0, .output_max = 255};
+  status = q8_avg_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_avg_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
+                                         in->data, out_tensor(p, s)->data, NULL, NULL, error);
+  return wrap(s, error, status);
+}
+
+/* adaptive_avg_pool2d(self, output_size[2]) */
+static q8_status adaptive_shape(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  const uint32_t none[2] = {0, 0};
+  uint32_t size[2];
+  q8_status status = image_arg(p, s, &in, error);
+  if (status == q8_status_success) status = pair_arg(p, s, 1, none, 1, size, error);
+  if (status != q8_status_success) return status;
+  if (size[0] == 0 || size[0] > in->shape[2] || size[1] > in->shape[3])
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "output size %ux%u must be given and not exceed the input's %zux%zu",
+                        size[0], size[1], in->shape[2], in->shape[3]);
+  set_image(out_tensor(p, s), in->shape[0], in->shape[1], size[0], size[1]);
+  return q8_status_success;
+}
+
+static q8_status adaptive_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  const q8_adaptive_avg_pooling2d_params params = {
+      .output_height = out->shape[2], .output_width = out->shape[3],
+      .channels_last_rounding = in->channels_last, .channels = in->shape[1],
+      .input = quantization_of(in), .output = quantization_of(out), .output_min = 0,
+      .output_max = 255};
+  q8_status status = q8_adaptive_avg_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_adaptive_avg_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2],
+                                                  in->shape[3], in->data, out->data, error);
+  return wrap(s, error, status);
+}
+
+/* mean.dim(self, dim[], keepdim=False, dtype=None): only over H and W. */
+static q8_status mean_shape(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  int64_t keepdim;
+  q8_status status = image_arg(p, s, &in, error);
+  if (status == q8_status_success) status = int_arg(p, s, 2, 0, &keepdim, error);
+  if (status != q8_status_success) return status;
+  const q8_value* dims = arg(s, 1) == Q8_GRAPH_NO_VALUE ? NULL : &p->graph->values[arg(s, 1)];
+  bool h = false, w = false;
+  for (size_t i = 0; dims && dims->kind == q8_value_int_list && i < dims->u.ints.count; i++) {
+    const int64_t d = dims->u.ints.items[i];
+    h = h || d == 2 || d == -2;
+    w = w || d == 3 || d == -1;
+  }
+  if (!h || !w || dims->u.ints.count != 2 || !absent(p, s, 3))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "only the mean over dimensions [2, 3] without dtype is supported");
+  const size_t shape[4] = {in->shape[0], in->shape[1], 1, 1};
+  set_shape(out_tensor(p, s), keepdim ? 4 : 2, shape);
+  return q8_status_success;
+}
+
+static q8_status mean_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  const q8_global_avg_pooling2d_params params = {
+      .channels = in->shape[1], .input = quantization_of(in), .output = quantization_of(out),
+      .output_min = 0, .output_max = 255};
+  q8_status status = q8_global_avg_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_global_avg_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2],
+                                                in->shape[3], in->data, out->data, error);
+  return wrap(s, error, status);
+}
+
+/* --- cat ------------------------------------------------------------------------- */
+
+/* quantized::cat(Tensor[] qx, int dim, float? scale, int? zero_point) */
+static q8_status cat_create(q8_program* p, q8_step* s, q8_error* error) {
+  const uint32_t list = arg(s, 0);
+  if (p->graph->values[list].kind != q8_value_tensor_list)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not a tensor list");
+  const q8_value* v = &p->graph->values[list];
+  for (size_t i = 0; i < v->u.tensors.count; i++)
+    if (p->tensors[v->u.tensors.items[i]].dtype != q8_tensor_quint8)
+      return q8_step_fail(s, error, q8_status_unsupported_parameter, "input %zu is not quint8", i);
+  q8_status status = absent(p, s, 2) ? q8_status_success : qparams_arg(p, s, 2, error);
+  if (status != q8_status_success) return status;
+  const q8_tensor_plan* first = &p->tensors[v->u.tensors.items[0]];
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->channels_last = first->channels_last;
+  if (absent(p, s, 2)) out->scale = first->scale, out->zero_point = first->zero_point;
+  return q8_status_success;
+}
+
+static q8_status cat_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_value* v = &p->graph->values[arg(s, 0)];
+  const q8_tensor_plan* first = &p->tensors[v->u.tensors.items[0]];
+  int64_t dim;
+  q8_status status = int_arg(p, s, 1, 0, &dim, error);
+  if (status != q8_status_success) return status;
+  if (dim < 0) dim += (int64_t)first->rank;
+  /* The channel axis of the storage is the only one q8 concatenates on. */
+  const size_t axis = first->nhwc ? 1 : first->rank - 1;
+  if (first->rank == 0 || dim != (int64_t)axis)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "concatenation along dimension %lld of a %zu-D tensor: only channels "
+                        "(dimension 1 of NCHW, or the last) are supported",
+                        (long long)dim, first->rank);
+  q8_tensor_plan* out = out_tensor(p, s);
+  set_shape(out, first->rank, first->shape);
+  out->shape[axis] = 0;
+  for (size_t i = 0; i < v->u.tensors.count; i++) {
+    const q8_tensor_plan* t = &p->tensors[v->u.tensors.items[i]];
+    bool same = t->rank == first->rank;
+    for (size_t d = 0; same && d < t->rank; d++) same = d == axis || t->shape[d] == first->shape[d];
+    if (!same)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "input %zu's shape differs from input 0's outside the channels", i);
+    out->shape[axis] += t->shape[axis];
+  }
+  return q8_status_success;
+}
+
+static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_value* v = &p->graph->values[arg(s, 0)];
+  const size_t n = v->u.tensors.count;
+  size_t* channels = malloc(n * sizeof(size_t));
+  q8_quantization* quant = malloc(n * sizeof(q8_quantization));
+  const uint8_t** inputs = malloc(n * sizeof(uint8_t*));
+  q8_status status = q8_status_out_of_memory;
+  if (channels != NULL && quant != NULL && inputs != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      const q8_tensor_plan* t = &p->tensors[v->u.tensors.items[i]];
+      channels[i] = inner_channels(t);
+      quant[i] = quantization_of(t);
+      inputs[i] = t->data;
+    }
+    q8_tensor_plan* out = out_tensor(p, s);
+    const q8_concat_params params = {.num_inputs = n, .input_channels = channels,
+                                     .inputs = quant, .output = quantization_of(out)};
+    const size_t pixels = numel(out) / inner_channels(out);
+    status = q8_concat_create_nhwc(&params, p->isa, &s->shaped_op, error);
+    if (status == q8_status_success)
+      status = q8_concat_setup_nhwc(s->shaped_op, pixels, 1, 1, inputs, out->data, error);
+  } else if (error != NULL) {
+    error->status = status;
+    snprintf(error->message, sizeof(error->message), "out of memory");
+  }
+  free(channels);
+  free(quant);
+  free(inputs);
+  return wrap(s, error, status);
+}
+
+/* --- flatten ---------------------------------------------------------------------- */
+
+/* flatten.using_ints(self, start_dim=0, end_dim=-1) */
+static q8_status flatten_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  int64_t start, end;
+  q8_status status = int_arg(p, s, 1, 0, &start, error);
+  if (status == q8_status_success) status = int_arg(p, s, 2, -1, &end, error);
+  if (status != q8_status_success) return status;
+  const int64_t rank = (int64_t)(in->rank ? in->rank : 1);
+  if (start < 0) start += rank;
+  if (end < 0) end += rank;
+  if (start < 0 || end >= rank || start > end)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "dimensions [%lld, %lld] do not fit a %zu-D tensor", (long long)start,
+                        (long long)end, in->rank);
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->rank = 0;
+  for (int64_t d = 0; d < (int64_t)in->rank; d++) {
+    if (d > start && d <= end) out->shape[out->rank - 1] *= in->shape[d];
+    else out->shape[out->rank++] = in->shape[d];
+  }
+  if (in->rank == 0) out->shape[out->rank++] = 1;
+  return q8_status_success;
+}
+
+static q8_status flatten_create(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  if (!in->is_tensor)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not a tensor");
+  pass_qparams(p, s, in);
+  out_tensor(p, s)->channels_last = false;
+  return q8_status_success;
+}
+
+/* A flattened NHWC image is written in NCHW order, PyTorch's. */
+static q8_status flatten_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  if (in->nhwc && !out->nhwc) {
+    FOR_NCHW_NHWC(in, out->data[nchw] = in->data[nhwc]);
+  } else {
+    memcpy(out->data, in->data, in->bytes);
+  }
+  return q8_status_success;
+}
+
+/* --- upsample_nearest2d ----------------------------------------------------------- */
+
+/* .vec(input, output_size?, scale_factors?) or (self, output_size, scales_h?, scales_w?) */
+static q8_status upsample_shape(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = image_arg(p, s, &in, error);
+  if (status != q8_status_success) return status;
+  const bool vec = strstr(s->node->name, ".vec") != NULL;
+  double scales[2] = {0.0, 0.0};
+  size_t size[2] = {0, 0};
+  if (!absent(p, s, 1)) {
+    const uint32_t none[2] = {0, 0};
+    uint32_t given[2];
+    if ((status = pair_arg(p, s, 1, none, 1, given, error)) != q8_status_success) return status;
+    size[0] = given[0], size[1] = given[1];
+  }
+  for (size_t k = 0; k < 2; k++) {
+    const size_t i = vec ? 2 : 2 + k;
+    if (absent(p, s, i)) continue;
+    const q8_value* v = &p->graph->values[arg(s, i)];
+    if (vec && v->kind == q8_value_float_list && v->u.floats.count == 2) scales[k] = v->u.floats.items[k];
+    else if (!vec && (status = float_arg(p, s, i, &scales[k], error)) != q8_status_success) return status;
+    else if (vec) return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                                      "scale_factors must be two constant numbers");
+  }
+  for (size_t k = 0; k < 2; k++) {
+    if (size[k] == 0 && scales[k] > 0.0 && isfinite(scales[k]))
+      size[k] = (size_t)floor((double)in->shape[2 + k] * scales[k]);
+    if (size[k] == 0 || size[k] > 65536)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "output size or scale factors must give 1 to 65536 pixels per axis");
+  }
+  set_image(out_tensor(p, s), in->shape[0], in->shape[1], size[0], size[1]);
+  return q8_status_success;
+}
+
+static q8_status upsample_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  /* The operator needs PyTorch's scale factors (not just the sizes): with
+   * them the source index is computed from the scale, as PyTorch does. */
+  double scales[2] = {0.0, 0.0};
+  const bool vec = strstr(s->node->name, ".vec") != NULL;
+  for (size_t k = 0; k < 2; k++) {
+    const size_t i = vec ? 2 : 2 + k;
+    if (absent(p, s, i) || !absent(p, s, 1)) continue;
+    const q8_value* v = &p->graph->values[arg(s, i)];
+    scales[k] = vec ? v->u.floats.items[k] : (v->kind == q8_value_float ? v->u.number : (double)v->u.integer);
+  }
+  const q8_resize2d_params params = {.mode = q8_resize_nearest, .output_height = out->shape[2],
+                                     .output_width = out->shape[3], .scale_height = scales[0],
+                                     .scale_width = scales[1], .channels = in->shape[1]};
+  q8_status status = q8_resize2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_resize2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
+                                    in->data, out->data, error);
+  return wrap(s, error, status);
+}
+
+/* --- the table ------------------------------------------------------------------- */
+
+static const q8_lowering lowerings[q8_op_kind_count] = {
+    [q8_op_quantize] = {quantize_create, same_shape, no_setup, quantize_run},
+    [q8_op_dequantize] = {dequantize_create, same_shape, no_setup, dequantize_run},
+    [q8_op_conv2d] = {conv_create, conv_shape, conv_setup, NULL},
+    [q8_op_conv_transpose2d] = {conv_create, conv_shape, conv_setup, NULL},
+    [q8_op_linear] = {linear_create, linear_shape, linear_setup, NULL},
+    [q8_op_linear_dynamic] = {linear_create, linear_shape, linear_setup, NULL},
+    [q8_op_cat] = {cat_create, cat_shape, cat_setup, NULL},
+    [q8_op_relu] = {clamp_create, same_shape, clamp_setup, clamp_run},
+    [q8_op_hardtanh] = {clamp_create, same_shape, clamp_setup, clamp_run},
+    [q8_op_max_pool2d] = {pass_create, pool_shape, max_pool_setup, NULL},
+    [q8_op_avg_pool2d] = {pass_create, pool_shape, avg_pool_setup, NULL},
+    [q8_op_adaptive_avg_pool2d] = {pass_create, adaptive_shape, adaptive_setup, NULL},
+    [q8_op_mean] = {pass_create, mean_shape, mean_setup, NULL},
+    [q8_op_flatten] = {flatten_create, flatten_shape, no_setup, flatten_run},
+    [q8_op_upsample_nearest2d] = {pass_create, upsample_shape, upsample_setup, NULL},
+};
+
+const q8_lowering* q8_lowering_for(q8_op_kind kind) {
+  if ((unsigned)kind >= q8_op_kind_count || lowerings[kind].create == NULL) return NULL;
+  return &lowerings[kind];
+}
+
+const char* q8_lowering_unsupported_reason(q8_op_kind kind) {
+  switch (kind) {
+    case q8_op_add:
+    case q8_op_mul:
+    case q8_op_hardswish:
+    case q8_op_hardsigmoid:
+    case q8_op_sigmoid:
+    case q8_op_tanh:
+    case q8_op_leaky_relu:
+      return "the elementwise operators (q8/elementwise.h) are not available in this build yet";
+    default:
+      return "q8 has no lowering for it";
+  }
+}

@@ -1,0 +1,75 @@
+/*
+ * Internals shared by the program (planning, arena, run loop) and the
+ * per-operator lowerings.
+ */
+#ifndef Q8_RUNTIME_PLAN_LOWER_H
+#define Q8_RUNTIME_PLAN_LOWER_H
+
+#include "program.h"
+
+/* What the program knows about one graph value that is a tensor. */
+typedef struct q8_tensor_plan {
+  q8_tensor_dtype dtype;
+  bool is_tensor;
+  /* Quantization and PyTorch memory format, known at create time. */
+  float scale;
+  int32_t zero_point;
+  bool channels_last;
+  /* Known after the shape phase of a plan. */
+  size_t rank;
+  size_t shape[Q8_GRAPH_MAX_DIMS];
+  bool nhwc; /* stored NHWC (quint8 rank 4) rather than in logical order */
+  size_t bytes;
+  /* Arena placement: lifetime in step positions (inputs 0, step i: i + 1). */
+  size_t def, last;
+  bool live;
+  size_t offset;
+  uint8_t* data;
+} q8_tensor_plan;
+
+typedef struct q8_lowering q8_lowering;
+
+typedef struct q8_step {
+  const q8_node* node;
+  const q8_lowering* lowering;
+  q8_operator* op;        /* created with the program (weights); may be NULL */
+  q8_operator* shaped_op; /* created by each plan; may be NULL */
+  size_t aux[4];          /* small per-step facts shared between phases */
+  double milliseconds;
+} q8_step;
+
+struct q8_program {
+  const q8_graph* graph;
+  q8_isa isa;
+  q8_step* steps;
+  size_t num_steps;
+  q8_tensor_plan* tensors; /* one per graph value */
+  uint8_t* arena;
+  size_t arena_size;
+  bool planned;
+};
+
+struct q8_lowering {
+  /* Program creation: check arguments, set output qparams, create weight
+   * operators. */
+  q8_status (*create)(q8_program* program, q8_step* step, q8_error* error);
+  /* Plan, phase 1: the output shape from the input shapes. */
+  q8_status (*shape)(q8_program* program, q8_step* step, q8_error* error);
+  /* Plan, phase 2 (buffers placed): create shape-dependent operators, setup. */
+  q8_status (*setup)(q8_program* program, q8_step* step, q8_error* error);
+  /* NULL: run shaped_op, else op. */
+  q8_status (*run)(q8_program* program, q8_step* step, pthreadpool_t threadpool,
+                   q8_error* error);
+};
+
+/* The lowering of an operator kind, or NULL when q8 cannot run it. */
+const q8_lowering* q8_lowering_for(q8_op_kind kind);
+
+/* Why an unsupported kind is unsupported (for the message). */
+const char* q8_lowering_unsupported_reason(q8_op_kind kind);
+
+/* Fails with "<op name> at instruction <n>: <message>". */
+q8_status q8_step_fail(const q8_step* step, q8_error* error, q8_status status, const char* format,
+                       ...) __attribute__((format(printf, 4, 5)));
+
+#endif
