@@ -5,10 +5,10 @@
 uint8_t ref_quantize(float x, q8_quantization q) {
   const float inverse = 1.0f / q.scale;
   const float r = nearbyintf(x * inverse);
-  /* ATen casts to int64 first; x86 turns NaN, inf and |r| >= 2^63 into
-   * INT64_MIN, and the clamp then gives 0. */
-  const int64_t i = (r == r && fabsf(r) < 9223372036854775808.0f) ? (int64_t)r : INT64_MIN;
-  const int64_t v = i == INT64_MIN ? INT64_MIN : i + q.zero_point;
+  /* ATen casts to int64 first; on ARM64 that conversion saturates and
+   * turns NaN into 0 (x86 would give 0 for +inf too; q8 follows ARM64). */
+  if (isnan(r)) return 0;
+  const double v = (double)r + q.zero_point;
   return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 

@@ -109,6 +109,7 @@ static void quantize_dequantize(void** state) {
   }
   assert_int_equal(q8_quantize_value(INFINITY, 1.0f, 3), 255);
   assert_int_equal(q8_quantize_value(-INFINITY, 1.0f, 3), 0);
+  assert_int_equal(q8_quantize_value(NAN, 1.0f, 3), 0);
   assert_int_equal(q8_quantize_value(0.5f, 1.0f, 0), 0);
   assert_int_equal(q8_quantize_value(1.5f, 1.0f, 0), 2);
 }

@@ -106,8 +106,9 @@ typedef struct q8_kernel_table {
   const char* name;
   q8_gemm_config gemm;
   q8_dwconv_config dwconv;
-  q8_elementwise_config elementwise; /* src/kernels/elementwise.h */
-  q8_pooling_config pooling;         /* src/kernels/pooling.h */
+  /* Families an ISA has not vectorized point at the scalar configs. */
+  const q8_elementwise_config* elementwise; /* src/kernels/elementwise.h */
+  const q8_pooling_config* pooling;         /* src/kernels/pooling.h */
 } q8_kernel_table;
 
 /* Returns the table for `isa` (q8_isa_auto: the default), or NULL if this
@@ -116,6 +117,8 @@ const q8_kernel_table* q8_kernel_table_get(q8_isa isa);
 
 /* The tables, defined next to their kernels. */
 extern const q8_kernel_table q8_scalar_kernels;
+extern const q8_elementwise_config q8_scalar_elementwise_kernels;
+extern const q8_pooling_config q8_scalar_pooling_kernels;
 extern const q8_kernel_table q8_avx2_kernels;       /* x86-64 builds only */
 extern const q8_kernel_table q8_avx512vnni_kernels; /* x86-64 builds only */
 

@@ -108,12 +108,12 @@ static void clamp_table(const q8_unary_params* p, q8_quantization in, q8_quantiz
   /* PyTorch quantizes the bounds with the input qparams and clamps the
    * integers; a different output quantization then requantizes. */
   const float in_inverse = 1.0f / in.scale, out_inverse = 1.0f / out.scale;
-  const int lo = q8_quantize_value_aten(p->clamp.min, in_inverse, in.zero_point);
-  const int hi = q8_quantize_value_aten(p->clamp.max, in_inverse, in.zero_point);
+  const int lo = q8_quantize_value(p->clamp.min, in_inverse, in.zero_point);
+  const int hi = q8_quantize_value(p->clamp.max, in_inverse, in.zero_point);
   for (int i = 0; i < 256; i++) {
     const int c = i < lo ? lo : (i > hi ? hi : i);
     const float x = q8_dequantize_value((uint8_t)c, in.scale, in.zero_point);
-    table[i] = q8_quantize_value_aten(x, out_inverse, out.zero_point);
+    table[i] = q8_quantize_value(x, out_inverse, out.zero_point);
   }
 }
 
@@ -133,21 +133,7 @@ void q8_unary_table_init(q8_unary_kind kind, const q8_unary_params* params,
     const float x = fused ? q8_dequantize_fma((uint8_t)i, in.scale, in.zero_point)
                           : q8_dequantize_value((uint8_t)i, in.scale, in.zero_point);
     table[i] = qnnpack ? qnnpack_entry(kind, x, out)
-                       : q8_quantize_value_aten(aten_function(kind, params, x), out_inverse,
+                       : q8_quantize_value(aten_function(kind, params, x), out_inverse,
                                                 out.zero_point);
   }
-}
-
-q8_elementwise_config q8_elementwise_kernels(const q8_kernel_table* table) {
-  const q8_elementwise_config* t = &table->elementwise;
-  const q8_elementwise_config* s = &q8_scalar_kernels.elementwise;
-  return (q8_elementwise_config){
-      .lut = t->lut ? t->lut : s->lut,
-      .vadd = t->vadd ? t->vadd : s->vadd,
-      .vadd_dq = t->vadd_dq ? t->vadd_dq : s->vadd_dq,
-      .vadd_dq_c = t->vadd_dq_c ? t->vadd_dq_c : s->vadd_dq_c,
-      .vmul = t->vmul ? t->vmul : s->vmul,
-      .vmul_c = t->vmul_c ? t->vmul_c : s->vmul_c,
-      .quantize = t->quantize ? t->quantize : s->quantize,
-      .dequantize = t->dequantize ? t->dequantize : s->dequantize};
 }

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "q8/elementwise.h"
-#include "../kernels/kernels.h"
+#include "../kernels/elementwise.h"
 
 /* QNNPACK's fixed-point add parameters; false when a scale ratio is outside
  * [2^-10, 2^8), where q8 uses the float rule instead. */
@@ -33,9 +33,5 @@ float q8_dequantize_fma(uint8_t q, float scale, int32_t zero_point);
  * NULL allowed for kinds without parameters). */
 void q8_unary_table_init(q8_unary_kind kind, const q8_unary_params* params,
                          q8_quantization input, q8_quantization output, uint8_t table[256]);
-
-/* The elementwise kernels of `table`, with the scalar table's in place of
- * any it lacks (a SIMD table may implement only some of them). */
-q8_elementwise_config q8_elementwise_kernels(const q8_kernel_table* table);
 
 #endif

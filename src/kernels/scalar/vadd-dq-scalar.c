@@ -2,7 +2,7 @@
 #include "scalar-kernels.h"
 
 static uint8_t add_dq(float da, float db, const q8_add_dq_params* p) {
-  const uint8_t q = q8_quantize_value_aten(da + db, p->output_inverse_scale, p->output_zero_point);
+  const uint8_t q = q8_quantize_value(da + db, p->output_inverse_scale, p->output_zero_point);
   return q < p->output_min ? p->output_min : (q > p->output_max ? p->output_max : q);
 }
 

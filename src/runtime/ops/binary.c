@@ -57,7 +57,7 @@ static q8_status create_binary(const char* fn, const char* kind, bool multiply,
   if ((s = q8_operator_create(sizeof(binary_op), kind, isa, &base, error))) return s;
   binary_op* op = (binary_op*)base;
   base->run = run_binary;
-  op->k = q8_elementwise_kernels(base->kernels);
+  op->k = *base->kernels->elementwise;
   op->multiply = multiply;
   if (multiply) {
     q8_mul_params_init(a, b, output, output_min, output_max, &op->mul);

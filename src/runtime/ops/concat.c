@@ -151,7 +151,7 @@ q8_status q8_concat_setup_nhwc(q8_operator* base, size_t batch, size_t height, s
 
 static void concat_block(void* context, size_t p0, size_t count) {
   const concat_op* op = context;
-  const q8_lut_ukernel_fn lut = op->base.kernels->elementwise.lut;
+  const q8_lut_ukernel_fn lut = op->base.kernels->elementwise->lut;
   for (size_t i = 0; i < op->num_inputs; i++) {
     const concat_input* in = &op->in[i];
     for (size_t p = p0; p < p0 + count; p++) {

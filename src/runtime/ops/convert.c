@@ -36,7 +36,7 @@ static q8_status create_convert(const char* fn, bool dequantize, q8_quantization
   convert_op* op = (convert_op*)base;
   base->run = run_convert;
   op->dequantize = dequantize;
-  op->k = q8_elementwise_kernels(base->kernels);
+  op->k = *base->kernels->elementwise;
   /* ATen: inverse scale in fp32, then a float multiply per element. */
   op->quantize_params = (q8_quantize_params){1.0f / q.scale, q.zero_point};
   op->dequantize_params = (q8_dequantize_params){q.scale, q.zero_point};

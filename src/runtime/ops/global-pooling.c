@@ -95,7 +95,7 @@ q8_status q8_global_avg_pooling2d_setup_nhwc(q8_operator* base, size_t batch, si
 
 static void gavg_block(void* context, size_t n, size_t c0, size_t nc) {
   const gavg_op* op = context;
-  op->base.kernels->pooling.gavgpool(op->pixels, nc,
+  op->base.kernels->pooling->gavgpool(op->pixels, nc,
                                      op->input + n * op->pixels * op->input_pixel_stride + c0,
                                      op->input_pixel_stride, op->multiplier,
                                      op->output + n * op->output_stride + c0, &op->params);

@@ -491,7 +491,7 @@ q8_status q8_adaptive_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch, si
 static void pool_row(void* context, size_t row) {
   const pool_op* op = context;
   const size_t ow = op->output_width, oy = row % op->output_height;
-  const q8_pooling_config* k = &op->base.kernels->pooling;
+  const q8_pooling_config* k = op->base.kernels->pooling;
   const uint8_t* const* taps = op->indirection + row * ow * op->ks;
   uint8_t* out = op->output + row * ow * op->geo.output_pixel_stride;
   if (op->kind == pool_max) {

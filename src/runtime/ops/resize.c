@@ -172,7 +172,7 @@ static void resize_row(void* context, size_t row) {
   uint8_t* out = op->output + row * ow * stride;
   if (op->p.mode == q8_resize_bilinear) {
     const size_t oy = row % op->p.output_height;
-    op->base.kernels->pooling.bilinear(ow, op->p.channels, op->pointers + 4 * row * ow,
+    op->base.kernels->pooling->bilinear(ow, op->p.channels, op->pointers + 4 * row * ow,
                                        op->lambdas + 4 * oy * ow, out, stride,
                                        op->p.zero_point);
     return;

@@ -73,7 +73,7 @@ q8_status q8_channel_shuffle_setup_nhwc(q8_operator* base, size_t batch, size_t 
 
 static void shuffle_block(void* context, size_t p0, size_t count) {
   const shuffle_op* op = context;
-  op->base.kernels->pooling.shuffle(count, op->groups, op->group_channels,
+  op->base.kernels->pooling->shuffle(count, op->groups, op->group_channels,
                                     op->input + p0 * op->input_pixel_stride,
                                     op->input_pixel_stride,
                                     op->output + p0 * op->output_pixel_stride,

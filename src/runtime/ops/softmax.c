@@ -119,7 +119,7 @@ static void softmax_block(void* context, size_t p0, size_t count) {
     const uint8_t* x = op->input + p * op->input_pixel_stride;
     uint8_t* y = op->output + p * op->output_pixel_stride;
     if (op->integer_path) {
-      op->base.kernels->pooling.lut32norm(op->channels, x, op->table, y);
+      op->base.kernels->pooling->lut32norm(op->channels, x, op->table, y);
     } else {
       float_softmax_row(op, x, y);
     }

@@ -97,7 +97,7 @@ q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
   unary_op* op = (unary_op*)base;
   base->run = run_unary;
   op->kind = kind;
-  op->lut = q8_elementwise_kernels(base->kernels).lut;
+  op->lut = base->kernels->elementwise->lut;
   q8_unary_table_init(kind, params, input, output, op->table);
   *op_out = base;
   return q8_status_success;
