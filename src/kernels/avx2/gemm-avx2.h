@@ -16,25 +16,11 @@
 
 enum { Q8_AVX2_MAX_MR = 8, Q8_AVX2_MAX_NV = 8 };
 
-typedef struct q8_avx2_tile_args {
-  size_t mr, nc, kc, ks;
-  const uint8_t* a; /* direct: row 0, rows a_stride apart */
-  size_t a_stride;
-  const uint8_t* const* indirect; /* or [ks][MR] row pointers */
-  size_t a_offset;
-  const uint8_t* zero;
-  const void* w;
-  void* c;
-  size_t c_stride;
-  const q8_requant_params* requant; /* uint8 output */
-  const q8_gemm_dq_params* dq;      /* or fp32 output */
-} q8_avx2_tile_args;
-
 Q8_INLINE __m256i q8_avx2_broadcast_a(uint32_t four_bytes) {
   return _mm256_cvtepu8_epi16(_mm_set1_epi32((int)four_bytes));
 }
 
-Q8_INLINE void q8_avx2_gemm_tile(const size_t MR, const size_t NV, const q8_avx2_tile_args* t) {
+Q8_INLINE void q8_avx2_gemm_tile(const size_t MR, const size_t NV, const q8_x86_tile_args* t) {
   const size_t NR = 4 * NV; /* NV even */
   const size_t mr = t->mr, nc = t->nc, kc = t->kc;
   const int indirect = t->indirect != NULL;

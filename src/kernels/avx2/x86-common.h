@@ -15,6 +15,21 @@
 
 #define Q8_INLINE static inline __attribute__((always_inline))
 
+/* What every x86 GEMM tile (gemm, igemm, gemm_dq) is given. */
+typedef struct q8_x86_tile_args {
+  size_t mr, nc, kc, ks;
+  const uint8_t* a; /* direct: row 0, rows a_stride apart */
+  size_t a_stride;
+  const uint8_t* const* indirect; /* or [ks][MR] row pointers */
+  size_t a_offset;
+  const uint8_t* zero;
+  const void* w;
+  void* c;
+  size_t c_stride;
+  const q8_requant_params* requant; /* uint8 output */
+  const q8_gemm_dq_params* dq;      /* or fp32 output */
+} q8_x86_tile_args;
+
 /* Four bytes of A. */
 Q8_INLINE uint32_t q8_x86_load4(const uint8_t* p) {
   uint32_t v;

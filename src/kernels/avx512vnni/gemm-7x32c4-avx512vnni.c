@@ -4,7 +4,7 @@
 void q8_gemm_ukernel_7x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t* a,
                                         size_t a_stride, const void* w, uint8_t* c,
                                         size_t c_stride, const q8_requant_params* params) {
-  const q8_avx512vnni_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = 1, .a = a,
+  const q8_x86_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = 1, .a = a,
                                      .a_stride = a_stride, .w = w, .c = c,
                                      .c_stride = c_stride, .requant = params};
   q8_avx512vnni_gemm_tile(7, 2, &t);

@@ -15,20 +15,6 @@
 
 enum { Q8_AVX512VNNI_MAX_MR = 8, Q8_AVX512VNNI_MAX_NV = 4 };
 
-typedef struct q8_avx512vnni_tile_args {
-  size_t mr, nc, kc, ks;
-  const uint8_t* a; /* direct: row 0, rows a_stride apart */
-  size_t a_stride;
-  const uint8_t* const* indirect; /* or [ks][MR] row pointers */
-  size_t a_offset;
-  const uint8_t* zero;
-  const void* w;
-  void* c;
-  size_t c_stride;
-  const q8_requant_params* requant; /* uint8 output */
-  const q8_gemm_dq_params* dq;      /* or fp32 output */
-} q8_avx512vnni_tile_args;
-
 /* Masked 16-lane store width for columns [n0, n0 + 16) of nc. */
 Q8_INLINE __mmask16 q8_avx512_column_mask(size_t nc, size_t n0) {
   if (nc >= n0 + 16) return (__mmask16)0xFFFF;
@@ -36,7 +22,7 @@ Q8_INLINE __mmask16 q8_avx512_column_mask(size_t nc, size_t n0) {
 }
 
 Q8_INLINE void q8_avx512vnni_gemm_tile(const size_t MR, const size_t NV,
-                                       const q8_avx512vnni_tile_args* t) {
+                                       const q8_x86_tile_args* t) {
   const size_t NR = 16 * NV;
   const size_t mr = t->mr, nc = t->nc, kc = t->kc;
   const int indirect = t->indirect != NULL;

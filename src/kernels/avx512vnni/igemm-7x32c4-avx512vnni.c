@@ -5,7 +5,7 @@ void q8_igemm_ukernel_7x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, size_t
                                          const uint8_t* const* a, const void* w, uint8_t* c,
                                          size_t c_stride, size_t a_offset, const uint8_t* zero,
                                          const q8_requant_params* params) {
-  const q8_avx512vnni_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = ks, .indirect = a,
+  const q8_x86_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = ks, .indirect = a,
                                      .a_offset = a_offset, .zero = zero, .w = w, .c = c,
                                      .c_stride = c_stride, .requant = params};
   q8_avx512vnni_gemm_tile(7, 2, &t);
