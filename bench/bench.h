@@ -25,9 +25,9 @@ void q8_bench_skip(q8_bench_state* state, const char* message);
 
 typedef void (*q8_bench_fn)(q8_bench_state* state, const void* arg);
 
-/* Registers a benchmark named `name` running fn(state, arg); arg must
- * outlive the run. Defined by the shim. */
-void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg);
+/* Registers a benchmark named `name` running fn(state, copy of arg): the
+ * shim keeps a copy of the arg_size bytes at arg until it exits. */
+void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg, size_t arg_size);
 
 /* Measured int8 peak in GOPS of the path `isa` is built on (0 if unknown);
  * measured once per process. */

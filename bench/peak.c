@@ -143,6 +143,6 @@ void q8_bench_register_peak(void) {
     if (!q8_isa_supported(isas[i]) || peak_function(isas[i]) == NULL) continue;
     char name[64];
     snprintf(name, sizeof(name), "peak/%s", q8_isa_name(isas[i]));
-    q8_bench_register(name, bench_peak, &isas[i]);
+    q8_bench_register(name, bench_peak, &isas[i], sizeof(isas[i]));
   }
 }

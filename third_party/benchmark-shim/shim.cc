@@ -2,7 +2,9 @@
 // benchmark bodies in bench/ and registers them.
 #include <benchmark/benchmark.h>
 
+#include <deque>
 #include <string>
+#include <vector>
 
 #include "bench.h"
 
@@ -20,10 +22,16 @@ void q8_bench_counter(q8_bench_state* s, const char* name, double value) {
 
 void q8_bench_skip(q8_bench_state* s, const char* message) { s->state->SkipWithError(message); }
 
-void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg) {
-  benchmark::RegisterBenchmark(std::string(name).c_str(), [fn, arg](benchmark::State& state) {
+// Copies of the benchmarks' arguments, alive until the process exits.
+static std::deque<std::vector<unsigned char>> registered_args;
+
+void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg, size_t arg_size) {
+  const unsigned char* bytes = static_cast<const unsigned char*>(arg);
+  registered_args.emplace_back(bytes, bytes + arg_size);
+  const void* copy = registered_args.back().data();
+  benchmark::RegisterBenchmark(std::string(name).c_str(), [fn, copy](benchmark::State& state) {
     q8_bench_state s{&state};
-    fn(&s, arg);
+    fn(&s, copy);
   })->Unit(benchmark::kMicrosecond);
 }
 
