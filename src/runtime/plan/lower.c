@@ -499,7 +499,7 @@ typedef struct window {
 static q8_status window_args(q8_program* p, q8_step* s, window* w, q8_error* error) {
   const bool is_max = s->node->kind == q8_op_max_pool2d;
   const uint32_t zero[2] = {0, 0}, one[2] = {1, 1};
-  int64_t ceil_mode;
+  int64_t ceil_mode = 0;
   q8_status status = pair_arg(p, s, 1, one, 1, w->kernel, error);
   if (status == q8_status_success) status = pair_arg(p, s, 2, w->kernel, 1, w->stride, error);
   if (status == q8_status_success) status = pair_arg(p, s, 3, zero, 0, w->padding, error);
@@ -833,6 +833,104 @@ static q8_status upsample_setup(q8_program* p, q8_step* s, q8_error* error) {
   return wrap(s, error, status);
 }
 
+/* --- elementwise: add, mul (broadcasting), table activations ------------------- */
+
+/* quantized::add / add_relu / mul / mul_relu(Tensor qa, Tensor qb, float scale, int zero_point) */
+static q8_status binary_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan *a = NULL, *b = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &a, error);
+  if (status == q8_status_success) status = tensor_arg(p, s, 1, q8_tensor_quint8, &b, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 2, error);
+  if (status != q8_status_success) return status;
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->channels_last = a->channels_last; /* ATen allocates like the first operand */
+  uint8_t lo, hi;
+  clamp_codes(s, out, &lo, &hi);
+  status = s->node->kind == q8_op_add
+               ? q8_add_nd_create(quantization_of(a), quantization_of(b), quantization_of(out), lo,
+                                  hi, p->isa, &s->op, error)
+               : q8_multiply_nd_create(quantization_of(a), quantization_of(b),
+                                       quantization_of(out), lo, hi, p->isa, &s->op, error);
+  return wrap(s, error, status);
+}
+
+static q8_status binary_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* a = tensor(p, arg(s, 0));
+  const q8_tensor_plan* b = tensor(p, arg(s, 1));
+  /* NHWC storage only broadcasts consistently against NHWC storage. */
+  if ((a->rank == 4) != (b->rank == 4) || a->rank > Q8_BINARY_MAX_DIMS || b->rank > Q8_BINARY_MAX_DIMS)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "operands of %zu and %zu dimensions: both must be 4-D images, or neither",
+                        a->rank, b->rank);
+  const size_t rank = a->rank > b->rank ? a->rank : b->rank;
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->rank = rank;
+  for (size_t d = 0; d < rank; d++) {
+    const size_t ea = d + a->rank >= rank ? a->shape[d + a->rank - rank] : 1;
+    const size_t eb = d + b->rank >= rank ? b->shape[d + b->rank - rank] : 1;
+    if (ea != eb && ea != 1 && eb != 1)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "shapes do not broadcast: %zu against %zu in dimension %zu", ea, eb, d);
+    out->shape[d] = ea == 1 ? eb : ea;
+  }
+  return q8_status_success;
+}
+
+/* The shape of a tensor as stored (NCHW -> NHWC for images). */
+static void storage_shape(const q8_tensor_plan* t, size_t shape[Q8_GRAPH_MAX_DIMS]) {
+  memcpy(shape, t->shape, t->rank * sizeof(size_t));
+  if (t->nhwc) shape[1] = t->shape[2], shape[2] = t->shape[3], shape[3] = t->shape[1];
+}
+
+static q8_status binary_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* a = tensor(p, arg(s, 0));
+  const q8_tensor_plan* b = tensor(p, arg(s, 1));
+  size_t sa[Q8_GRAPH_MAX_DIMS], sb[Q8_GRAPH_MAX_DIMS];
+  storage_shape(a, sa);
+  storage_shape(b, sb);
+  uint8_t* y = out_tensor(p, s)->data;
+  const q8_status status =
+      s->node->kind == q8_op_add
+          ? q8_add_nd_setup(s->op, a->rank, sa, b->rank, sb, a->data, b->data, y, error)
+          : q8_multiply_nd_setup(s->op, a->rank, sa, b->rank, sb, a->data, b->data, y, error);
+  return wrap(s, error, status);
+}
+
+/* hardswish(x, scale, zero_point); hardsigmoid, sigmoid, tanh with PyTorch's
+ * fixed output qparams; leaky_relu(x, negative_slope=0.01) keeps the input's. */
+static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status != q8_status_success) return status;
+  q8_tensor_plan* out = out_tensor(p, s);
+  pass_qparams(p, s, in);
+  q8_unary_params params = {.leaky_relu = {0.01f}};
+  q8_unary_kind kind = q8_unary_hardswish;
+  switch (s->node->kind) {
+    case q8_op_hardswish: status = qparams_arg(p, s, 1, error); break;
+    case q8_op_hardsigmoid: kind = q8_unary_hardsigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
+    case q8_op_sigmoid: kind = q8_unary_sigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
+    case q8_op_tanh: kind = q8_unary_tanh, out->scale = 1.0f / 128, out->zero_point = 128; break;
+    default: {
+      double slope = 0.01;
+      kind = q8_unary_leaky_relu;
+      if (!absent(p, s, 1)) status = float_arg(p, s, 1, &slope, error);
+      params.leaky_relu.negative_slope = (float)slope;
+    }
+  }
+  if (status != q8_status_success) return status;
+  return wrap(s, error, q8_unary_create(kind, &params, quantization_of(in), quantization_of(out),
+                                        p->isa, &s->op, error));
+}
+
+static q8_status unary_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const size_t channels = inner_channels(in);
+  return wrap(s, error,
+              q8_unary_setup(s->op, numel(in) / channels, channels, 0, 0, in->data,
+                             out_tensor(p, s)->data, error));
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -851,6 +949,13 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_mean] = {pass_create, mean_shape, mean_setup, NULL},
     [q8_op_flatten] = {flatten_create, flatten_shape, no_setup, flatten_run},
     [q8_op_upsample_nearest2d] = {pass_create, upsample_shape, upsample_setup, NULL},
+    [q8_op_add] = {binary_create, binary_shape, binary_setup, NULL},
+    [q8_op_mul] = {binary_create, binary_shape, binary_setup, NULL},
+    [q8_op_hardswish] = {unary_create, same_shape, unary_setup, NULL},
+    [q8_op_hardsigmoid] = {unary_create, same_shape, unary_setup, NULL},
+    [q8_op_sigmoid] = {unary_create, same_shape, unary_setup, NULL},
+    [q8_op_tanh] = {unary_create, same_shape, unary_setup, NULL},
+    [q8_op_leaky_relu] = {unary_create, same_shape, unary_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
@@ -859,16 +964,6 @@ const q8_lowering* q8_lowering_for(q8_op_kind kind) {
 }
 
 const char* q8_lowering_unsupported_reason(q8_op_kind kind) {
-  switch (kind) {
-    case q8_op_add:
-    case q8_op_mul:
-    case q8_op_hardswish:
-    case q8_op_hardsigmoid:
-    case q8_op_sigmoid:
-    case q8_op_tanh:
-    case q8_op_leaky_relu:
-      return "the elementwise operators (q8/elementwise.h) are not available in this build yet";
-    default:
-      return "q8 has no lowering for it";
-  }
+  (void)kind;
+  return "q8 has no lowering for it";
 }
