@@ -226,10 +226,14 @@ static int run(const options* o, q8_context* ctx, const q8_model* model, array* 
     out[i] = outputs[i].data;
   }
   pthreadpool_t pool = o->threads > 1 ? pthreadpool_create(o->threads) : NULL;
-  q8_context_set_profiling(ctx, o->profile != 0);
+  /* The first run also warms up (thread pool, caches); profile the second. */
   q8_status status = q8_context_run(ctx, pool, in, shapes, out, &err);
-  if (status == q8_status_success && o->profile) print_profile(ctx);
-  q8_context_set_profiling(ctx, false);
+  if (status == q8_status_success && o->profile) {
+    q8_context_set_profiling(ctx, true);
+    status = q8_context_run(ctx, pool, in, shapes, out, &err);
+    if (status == q8_status_success) print_profile(ctx);
+    q8_context_set_profiling(ctx, false);
+  }
   if (status == q8_status_success && o->repeat > 0)
     status = timed_runs(ctx, pool, in, shapes, out, o->repeat, &err);
   if (pool != NULL) pthreadpool_destroy(pool);

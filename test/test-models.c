@@ -11,6 +11,7 @@
 
 #include "model-files.h"
 #include "q8/runtime.h"
+#include "runtime/graph/graph.h"
 #include "test-util.h"
 
 #define PATH_SIZE 1024
@@ -177,6 +178,60 @@ static void replans_on_new_shape(void** state) {
   q8_model_delete(model);
 }
 
+/* --- load-time passes on hand-built graphs --------------------------------------- */
+
+static uint32_t add_node(q8_graph* g, q8_op_kind kind, const char* name, uint32_t input) {
+  uint32_t out;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_node(g, kind, name, g->num_nodes, &input, 1, &out, &err));
+  g->values[out].dtype = q8_tensor_quint8;
+  return out;
+}
+
+static void set_clamp(q8_graph* g, float lo, float hi, bool relayout) {
+  q8_node* n = &g->nodes[g->num_nodes - 1];
+  n->has_clamp = true, n->clamp_min = lo, n->clamp_max = hi, n->relayout = relayout;
+}
+
+/* x -> conv -> dropout -> relu -> hardtanh(relayout) -> conv -> relu, and a
+ * second reader of the last conv's input: identities go, clamps fold into
+ * the single-consumer producer, the relayout node stays without its clamp. */
+static void graph_passes(void** state) {
+  (void)state;
+  q8_graph* g = NULL;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_create(&g, &err));
+  uint32_t x;
+  assert_q8_ok(q8_graph_add_value(g, q8_value_tensor, &x, &err));
+  const uint32_t c1 = add_node(g, q8_op_conv2d, "quantized::conv2d.new", x);
+  const uint32_t d = add_node(g, q8_op_identity, "aten::dropout", c1);
+  const uint32_t r = add_node(g, q8_op_relu, "aten::relu", d);
+  set_clamp(g, 0.0f, INFINITY, false);
+  const uint32_t h = add_node(g, q8_op_hardtanh, "aten::hardtanh", r);
+  set_clamp(g, -1.0f, 6.0f, true);
+  const uint32_t c2 = add_node(g, q8_op_conv2d, "quantized::conv2d.new", h);
+  const uint32_t r2 = add_node(g, q8_op_relu, "aten::relu", h); /* h has two readers */
+  set_clamp(g, 0.0f, INFINITY, false);
+  g->outputs = malloc(2 * sizeof(uint32_t));
+  assert_non_null(g->outputs);
+  g->outputs[0] = c2, g->outputs[1] = r2, g->num_outputs = 2;
+
+  assert_q8_ok(q8_graph_drop_identities(g, &err));
+  assert_true(g->nodes[1].removed);
+  assert_int_equal(g->nodes[2].inputs[0], c1);
+  assert_q8_ok(q8_graph_fuse_clamps(g, &err));
+  assert_true(g->nodes[2].removed);                  /* relu folded into conv 1 */
+  assert_false(g->nodes[3].removed);                 /* relayout stays ... */
+  assert_false(g->nodes[3].has_clamp);               /* ... without its clamp */
+  assert_int_equal(g->nodes[3].inputs[0], c1);
+  assert_true(g->nodes[0].has_clamp);
+  assert_true(g->nodes[0].clamp_min == 0.0f && g->nodes[0].clamp_max == 6.0f);
+  assert_false(g->nodes[5].removed);                 /* producer has two readers */
+  assert_int_equal(q8_graph_use_count(g, h), 2);
+  (void)r;
+  q8_graph_delete(g);
+}
+
 /* --- hostile files ------------------------------------------------------------- */
 
 static uint8_t* load_model_bytes(void** state, const char* name, size_t* size) {
@@ -341,6 +396,7 @@ int main(int argc, char** argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_prestate(models_match_pytorch, dir),
       cmocka_unit_test_prestate(replans_on_new_shape, dir),
+      cmocka_unit_test(graph_passes),
       cmocka_unit_test_prestate(truncated_file, dir),
       cmocka_unit_test_prestate(corrupted_pickle_byte, dir),
       cmocka_unit_test_prestate(unknown_opcode, dir),

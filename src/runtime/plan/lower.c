@@ -366,16 +366,28 @@ static q8_status conv_shape(q8_program* p, q8_step* s, q8_error* error) {
   return q8_status_success;
 }
 
+/* The operator's own output size must be the one the buffer was planned
+ * for, or it would write past it. */
+static q8_status check_extent(const q8_step* s, const q8_tensor_plan* out, size_t oh, size_t ow,
+                              q8_error* error) {
+  if (oh == out->shape[2] && ow == out->shape[3]) return q8_status_success;
+  return q8_step_fail(s, error, q8_status_invalid_state,
+                      "the operator computes a %zux%zu output; %zux%zu was planned", oh, ow,
+                      out->shape[2], out->shape[3]);
+}
+
 static q8_status conv_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
-  uint8_t* y = out_tensor(p, s)->data;
+  const q8_tensor_plan* out = out_tensor(p, s);
+  size_t oh = 0, ow = 0;
   const q8_status status =
       s->node->kind == q8_op_conv2d
           ? q8_convolution2d_setup_nhwc(s->op, in->shape[0], in->shape[2], in->shape[3], in->data,
-                                        y, NULL, NULL, error)
+                                        out->data, &oh, &ow, error)
           : q8_deconvolution2d_setup_nhwc(s->op, in->shape[0], in->shape[2], in->shape[3],
-                                          in->data, y, NULL, NULL, error);
-  return wrap(s, error, status);
+                                          in->data, out->data, &oh, &ow, error);
+  if (status != q8_status_success) return wrap(s, error, status);
+  return check_extent(s, out, oh, ow, error);
 }
 
 /* --- fully connected --------------------------------------------------------------- */
@@ -539,6 +551,7 @@ static q8_status pool_shape(q8_program* p, q8_step* s, q8_error* error) {
 static q8_status max_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   window w;
+  size_t oh = 0, ow = 0;
   q8_status status = window_args(p, s, &w, error);
   if (status != q8_status_success) return status;
   const q8_max_pooling2d_params params = {
@@ -550,13 +563,15 @@ static q8_status max_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
   status = q8_max_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
   if (status == q8_status_success)
     status = q8_max_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
-                                         in->data, out_tensor(p, s)->data, NULL, NULL, error);
-  return wrap(s, error, status);
+                                         in->data, out_tensor(p, s)->data, &oh, &ow, error);
+  if (status != q8_status_success) return wrap(s, error, status);
+  return check_extent(s, out_tensor(p, s), oh, ow, error);
 }
 
 static q8_status avg_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   window w;
+  size_t oh = 0, ow = 0;
   int64_t count_include_pad, divisor;
   q8_status status = window_args(p, s, &w, error);
   if (status == q8_status_success) status = int_arg(p, s, 5, 1, &count_include_pad, error);
@@ -576,8 +591,9 @@ static q8_status avg_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
   status = q8_avg_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
   if (status == q8_status_success)
     status = q8_avg_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
-                                         in->data, out_tensor(p, s)->data, NULL, NULL, error);
-  return wrap(s, error, status);
+                                         in->data, out_tensor(p, s)->data, &oh, &ow, error);
+  if (status != q8_status_success) return wrap(s, error, status);
+  return check_extent(s, out_tensor(p, s), oh, ow, error);
 }
 
 /* adaptive_avg_pool2d(self, output_size[2]) */

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,11 @@ static q8_status set_inputs(q8_program* p, const q8_tensor_shape* shapes, q8_err
       if (shapes[i].dims[d] == 0)
         return q8_graph_fail(error, q8_status_invalid_parameter,
                              "runtime: input %zu has an empty dimension %zu", i, d);
+      /* Keeps every extent computation of the planner far from overflow. */
+      if (shapes[i].dims[d] > INT32_MAX)
+        return q8_graph_fail(error, q8_status_invalid_parameter,
+                             "runtime: input %zu: dimension %zu is %zu, above 2^31 - 1", i, d,
+                             shapes[i].dims[d]);
       t->shape[d] = shapes[i].dims[d];
     }
   }
