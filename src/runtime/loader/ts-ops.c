@@ -1,0 +1,425 @@
+/*
+ * Operator calls of the .pt front end: the TorchScript spelling of each
+ * supported operator ("ops.quantized.conv2d", "torch.max_pool2d"), the
+ * operator and overload the lite interpreter names it by, and its schema
+ * (argument names and defaults).
+ *
+ * Nodes are built exactly as the bytecode front end builds them for the
+ * same model: same name and overload, arguments in schema order, and -- as
+ * bytecode version 8 serializes calls -- trailing arguments that equal
+ * their schema default left out (the lowering fills them back in).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts-eval.h"
+#include "ts-weights.h"
+
+#define MAX_PARAMS 7
+
+typedef enum default_kind {
+  required = 0,
+  none_default,
+  bool_default,
+  int_default,
+  float_default,
+  int_list_default, /* `list_size` copies of value (int[2] padding=0) */
+  empty_list_default,
+} default_kind;
+
+typedef struct param {
+  const char* name;
+  default_kind kind;
+  double value;
+  size_t list_size;
+} param;
+
+typedef struct schema {
+  const char* call;     /* as the source spells it */
+  const char* op;       /* "quantized::conv2d" */
+  const char* overload; /* "new", or "" */
+  size_t num_params;
+  param params[MAX_PARAMS];
+} schema;
+
+#define REQ(n) {n, required, 0, 0}
+#define NONE(n) {n, none_default, 0, 0}
+#define FLAG(n, v) {n, bool_default, v, 0}
+#define INT(n, v) {n, int_default, v, 0}
+#define FLOAT(n, v) {n, float_default, v, 0}
+#define INTS(n, v) {n, int_list_default, v, 2}
+#define EMPTY(n) {n, empty_list_default, 0, 0}
+
+/* Facts from PyTorch 1.13's operator schemas (native_functions.yaml and the
+ * quantized library's registrations). */
+static const schema schemas[] = {
+    {"torch.quantize_per_tensor", "aten::quantize_per_tensor", "", 4,
+     {REQ("self"), REQ("scale"), REQ("zero_point"), REQ("dtype")}},
+    {"torch.dequantize", "aten::dequantize", "self", 1, {REQ("self")}},
+    {"ops.quantized.conv2d", "quantized::conv2d", "new", 4,
+     {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.conv2d_relu", "quantized::conv2d_relu", "new", 4,
+     {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.conv_transpose2d", "quantized::conv_transpose2d", "", 4,
+     {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.linear", "quantized::linear", "", 4,
+     {REQ("X"), REQ("W_prepack"), REQ("Y_scale_i"), REQ("Y_zero_point_i")}},
+    {"ops.quantized.linear_relu", "quantized::linear_relu", "", 4,
+     {REQ("X"), REQ("W_prepack"), REQ("Y_scale_i"), REQ("Y_zero_point_i")}},
+    {"ops.quantized.linear_dynamic", "quantized::linear_dynamic", "", 3,
+     {REQ("X"), REQ("W_prepack"), FLAG("reduce_range", 0)}},
+    {"ops.quantized.linear_relu_dynamic", "quantized::linear_relu_dynamic", "", 3,
+     {REQ("X"), REQ("W_prepack"), FLAG("reduce_range", 0)}},
+    {"ops.quantized.add", "quantized::add", "", 4,
+     {REQ("qa"), REQ("qb"), REQ("scale"), REQ("zero_point")}},
+    {"ops.quantized.add_relu", "quantized::add_relu", "", 4,
+     {REQ("qa"), REQ("qb"), REQ("scale"), REQ("zero_point")}},
+    {"ops.quantized.mul", "quantized::mul", "", 4,
+     {REQ("qa"), REQ("qb"), REQ("scale"), REQ("zero_point")}},
+    {"ops.quantized.mul_relu", "quantized::mul_relu", "", 4,
+     {REQ("qa"), REQ("qb"), REQ("scale"), REQ("zero_point")}},
+    {"ops.quantized.cat", "quantized::cat", "", 4,
+     {REQ("qx"), REQ("dim"), REQ("scale"), REQ("zero_point")}},
+    {"ops.quantized.hardswish", "quantized::hardswish", "", 3,
+     {REQ("input"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.relu6", "quantized::relu6", "", 2, {REQ("qx"), FLAG("inplace", 0)}},
+    {"torch.hardsigmoid", "aten::hardsigmoid", "", 1, {REQ("self")}},
+    {"torch.hardsigmoid_", "aten::hardsigmoid_", "", 1, {REQ("self")}},
+    {"torch.sigmoid", "aten::sigmoid", "", 1, {REQ("self")}},
+    {"torch.sigmoid_", "aten::sigmoid_", "", 1, {REQ("self")}},
+    {"torch.tanh", "aten::tanh", "", 1, {REQ("self")}},
+    {"torch.relu", "aten::relu", "", 1, {REQ("self")}},
+    {"torch.relu_", "aten::relu_", "", 1, {REQ("self")}},
+    {"torch.hardtanh", "aten::hardtanh", "", 3,
+     {REQ("self"), FLOAT("min_val", -1), FLOAT("max_val", 1)}},
+    {"torch.hardtanh_", "aten::hardtanh_", "", 3,
+     {REQ("self"), FLOAT("min_val", -1), FLOAT("max_val", 1)}},
+    {"torch.clamp", "aten::clamp", "", 3, {REQ("self"), NONE("min"), NONE("max")}},
+    {"torch.leaky_relu", "aten::leaky_relu", "", 2, {REQ("self"), FLOAT("negative_slope", 0.01)}},
+    {"torch.leaky_relu_", "aten::leaky_relu_", "", 2, {REQ("self"), FLOAT("negative_slope", 0.01)}},
+    {"torch.max_pool2d", "aten::max_pool2d", "", 6,
+     {REQ("self"), REQ("kernel_size"), EMPTY("stride"), INTS("padding", 0), INTS("dilation", 1),
+      FLAG("ceil_mode", 0)}},
+    {"torch.avg_pool2d", "aten::avg_pool2d", "", 7,
+     {REQ("self"), REQ("kernel_size"), EMPTY("stride"), INTS("padding", 0), FLAG("ceil_mode", 0),
+      FLAG("count_include_pad", 1), NONE("divisor_override")}},
+    {"torch.adaptive_avg_pool2d", "aten::adaptive_avg_pool2d", "", 2,
+     {REQ("self"), REQ("output_size")}},
+    {"torch.mean", "aten::mean", "dim", 4,
+     {REQ("self"), REQ("dim"), FLAG("keepdim", 0), NONE("dtype")}},
+    {"torch.flatten", "aten::flatten", "using_ints", 3,
+     {REQ("self"), INT("start_dim", 0), INT("end_dim", -1)}},
+    {"torch.upsample_nearest2d", "aten::upsample_nearest2d", "vec", 3,
+     {REQ("input"), REQ("output_size"), REQ("scale_factors")}},
+    {"torch.dropout", "aten::dropout", "", 3, {REQ("input"), REQ("p"), REQ("train")}},
+    {"torch.dropout_", "aten::dropout_", "", 3, {REQ("self"), REQ("p"), REQ("train")}},
+    {"torch.feature_dropout", "aten::feature_dropout", "", 3, {REQ("input"), REQ("p"), REQ("train")}},
+    {"torch.contiguous", "aten::contiguous", "", 2, {REQ("self"), INT("memory_format", 0)}},
+    {"torch.detach", "aten::detach", "", 1, {REQ("self")}},
+    {"torch.to", "aten::to", "dtype", 5,
+     {REQ("self"), REQ("dtype"), FLAG("non_blocking", 0), FLAG("copy", 0), NONE("memory_format")}},
+};
+
+/* upsample_nearest2d(self, int[2] output_size, float? scales_h, float? scales_w):
+ * the overload the source calls when it passes sizes, not scale factors. */
+static const schema upsample_sizes = {"torch.upsample_nearest2d", "aten::upsample_nearest2d", "", 4,
+                                      {REQ("self"), REQ("output_size"), NONE("scales_h"),
+                                       NONE("scales_w")}};
+
+static bool path_is(const tv* path, const char* text) {
+  return path->kind == tv_path && strlen(text) == path->u.str.length &&
+         memcmp(path->u.str.text, text, path->u.str.length) == 0;
+}
+
+static const schema* find_schema(const tv* path) {
+  for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
+    if (path_is(path, schemas[i].call)) return &schemas[i];
+  return NULL;
+}
+
+bool ts_is_operator(const tv* path) { return find_schema(path) != NULL; }
+
+const char* ts_kind_name(tv_kind kind) {
+  static const char* const names[] = {"None", "bool",   "int",    "float",  "str",
+                                      "tuple", "list",  "module", "packed weights",
+                                      "pickled value", "tensor", "builtin", "method"};
+  return (size_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+/* --- arguments ------------------------------------------------------------------ */
+
+static bool is_number(const tv* v) { return v->kind == tv_int || v->kind == tv_float; }
+static double number_of(const tv* v) { return v->kind == tv_int ? (double)v->u.integer : v->u.number; }
+
+/* Whether an argument equals its schema default (and may be left out). */
+static bool equals_default(const tv* v, const param* p) {
+  switch (p->kind) {
+    case none_default: return v->kind == tv_none;
+    case bool_default: return v->kind == tv_bool && (double)v->u.integer == p->value;
+    case int_default: return v->kind == tv_int && (double)v->u.integer == p->value;
+    case float_default: return is_number(v) && number_of(v) == p->value;
+    case empty_list_default:
+      return (v->kind == tv_list || v->kind == tv_tuple) && v->u.seq.count == 0;
+    case int_list_default:
+      if ((v->kind != tv_list && v->kind != tv_tuple) || v->u.seq.count != p->list_size) return false;
+      for (size_t i = 0; i < v->u.seq.count; i++)
+        if (v->u.seq.items[i].kind != tv_int || (double)v->u.seq.items[i].u.integer != p->value)
+          return false;
+      return true;
+    default: return false;
+  }
+}
+
+static bool name_is(const char* text, size_t length, const char* name) {
+  return strlen(name) == length && memcmp(text, name, length) == 0;
+}
+
+/* Places positional and keyword arguments at their schema positions;
+ * given[i] says whether position i was passed. */
+static q8_status bind_arguments(ts_context* ts, const ts_call_site* site, const schema* s,
+                                const tv* args, size_t num_args, const ts_kwarg* kwargs,
+                                size_t num_kwargs, tv bound[MAX_PARAMS], bool given[MAX_PARAMS]) {
+  if (num_args > s->num_params)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "%s takes at most %zu arguments; %zu given", s->call, s->num_params, num_args);
+  for (size_t i = 0; i < s->num_params; i++) given[i] = i < num_args;
+  for (size_t i = 0; i < s->num_params && i < num_args; i++) bound[i] = args[i];
+  for (size_t k = 0; k < num_kwargs; k++) {
+    size_t i = 0;
+    while (i < s->num_params && !name_is(kwargs[k].name, kwargs[k].length, s->params[i].name)) i++;
+    if (i == s->num_params || given[i])
+      return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                     "%s: unexpected keyword argument '%.*s'", s->call, (int)kwargs[k].length,
+                     kwargs[k].name);
+    bound[i] = kwargs[k].value;
+    given[i] = true;
+  }
+  for (size_t i = 0; i < s->num_params; i++)
+    if (!given[i] && s->params[i].kind == required)
+      return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
+                     "%s: missing argument '%s'", s->call, s->params[i].name);
+  return q8_status_success;
+}
+
+/* How many leading arguments the bytecode would pass: up to the last one
+ * given with a value other than its default. */
+static size_t serialized_count(const schema* s, const tv* bound, const bool* given) {
+  size_t n = s->num_params;
+  while (n > 0 && (!given[n - 1] || equals_default(&bound[n - 1], &s->params[n - 1]))) {
+    if (s->params[n - 1].kind == required) break;
+    n--;
+  }
+  return n;
+}
+
+/* --- graph values for Python-level values ------------------------------------- */
+
+static q8_status constant(ts_context* ts, q8_value_kind kind, uint32_t* id) {
+  q8_status status = q8_graph_add_value(ts->graph, kind, id, ts->error);
+  if (status == q8_status_success) ts->graph->values[*id].is_constant = true;
+  return status;
+}
+
+static q8_status packed_value(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
+  for (size_t i = 0; i < ts->num_packed; i++)
+    if (ts->packed[i].object == v->object) {
+      *id = ts->packed[i].id;
+      return q8_status_success;
+    }
+  const q8_pickle_value* obj = v->object;
+  q8_packed_weights* p = NULL;
+  q8_status status;
+  if (q8_pickle_is_global(obj->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase"))
+    status = ts_linear_weights(ts->archive, obj->u.object.state, &p, ts->error);
+  else if (obj->u.object.state != NULL && obj->u.object.state->kind == q8_pickle_tuple &&
+           obj->u.object.state->u.seq.count == TS_CONV_STATE_ITEMS)
+    status = ts_conv_weights(ts->archive, obj->u.object.state, &p, ts->error);
+  else
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "packed weights of class %s.%s are not supported",
+                   obj->u.object.cls->u.global.module, obj->u.object.cls->u.global.name);
+  if (status == q8_status_success && ts->num_packed == ts->packed_capacity) {
+    const size_t next = ts->packed_capacity == 0 ? 16 : ts->packed_capacity * 2;
+    ts_packed_entry* grown = realloc(ts->packed, next * sizeof(ts_packed_entry));
+    if (grown == NULL) status = q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+    else ts->packed = grown, ts->packed_capacity = next;
+  }
+  if (status == q8_status_success) status = constant(ts, q8_value_packed, id);
+  if (status != q8_status_success) {
+    q8_packed_weights_free(p);
+    return status;
+  }
+  ts->graph->values[*id].u.packed = p;
+  ts->packed[ts->num_packed++] = (ts_packed_entry){obj, *id};
+  return q8_status_success;
+}
+
+static bool all_of(const tv* v, tv_kind kind) {
+  for (size_t i = 0; i < v->u.seq.count; i++)
+    if (v->u.seq.items[i].kind != kind) return false;
+  return true;
+}
+
+static q8_status list_value(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
+  const size_t n = v->u.seq.count;
+  const bool ints = all_of(v, tv_int), floats = all_of(v, tv_float), tensors = n > 0 && all_of(v, tv_graph);
+  if (!ints && !floats && !tensors)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "lists of mixed or non-constant values are not supported");
+  q8_status status = tensors ? q8_graph_add_value(ts->graph, q8_value_tensor_list, id, ts->error)
+                             : constant(ts, ints ? q8_value_int_list : q8_value_float_list, id);
+  if (status != q8_status_success) return status;
+  q8_value* out = &ts->graph->values[*id];
+  void* items = malloc((n + 1) * (ints ? sizeof(int64_t) : floats ? sizeof(double) : sizeof(uint32_t)));
+  if (items == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const tv* item = &v->u.seq.items[i];
+    if (ints) ((int64_t*)items)[i] = item->u.integer;
+    else if (floats) ((double*)items)[i] = item->u.number;
+    else ((uint32_t*)items)[i] = item->u.id;
+  }
+  if (ints) out->u.ints.items = items, out->u.ints.count = n;
+  else if (floats) out->u.floats.items = items, out->u.floats.count = n;
+  else out->u.tensors.items = items, out->u.tensors.count = n;
+  /* A list of tensors holds tensors only, never a nested list. */
+  for (size_t i = 0; tensors && i < n; i++)
+    if (ts->graph->values[v->u.seq.items[i].u.id].kind != q8_value_tensor)
+      return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                     "lists of tensor lists are not supported");
+  return q8_status_success;
+}
+
+q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
+  q8_status status;
+  switch (v->kind) {
+    case tv_graph: *id = v->u.id; return q8_status_success;
+    case tv_none: return constant(ts, q8_value_none, id);
+    case tv_string: return constant(ts, q8_value_string, id);
+    case tv_bool:
+    case tv_int:
+      status = constant(ts, v->kind == tv_bool ? q8_value_bool : q8_value_int, id);
+      if (status == q8_status_success) ts->graph->values[*id].u.integer = v->u.integer;
+      return status;
+    case tv_float:
+      status = constant(ts, q8_value_float, id);
+      if (status == q8_status_success) ts->graph->values[*id].u.number = v->u.number;
+      return status;
+    case tv_tuple:
+    case tv_list: return list_value(ts, site, v, id);
+    case tv_packed: return packed_value(ts, site, v, id);
+    default:
+      return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                     "a %s cannot be passed to an operator", ts_kind_name(v->kind));
+  }
+}
+
+/* --- nodes ----------------------------------------------------------------------- */
+
+static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const uint32_t* inputs) {
+  if (kind == q8_op_dequantize || kind == q8_op_linear_dynamic) return q8_tensor_float32;
+  if (kind == q8_op_identity) return g->values[inputs[0]].dtype;
+  return q8_tensor_quint8;
+}
+
+/* Real-valued output range of relu / relu6 / hardtanh / clamp, and whether
+ * the op relayouts (the out-of-place quantized hardtanh family, see
+ * q8_node::relayout; in-place forms do not). */
+static q8_status clamp_of(ts_context* ts, const ts_call_site* site, const schema* s,
+                          const tv* bound, const bool* given, q8_node* node) {
+  double lo = 0.0, hi = INFINITY;
+  bool relayout = false;
+  if (strcmp(s->op, "quantized::relu6") == 0) {
+    hi = 6.0;
+    relayout = !(given[1] && bound[1].kind == tv_bool && bound[1].u.integer);
+  } else if (strncmp(s->op, "aten::hardtanh", 14) == 0 || strcmp(s->op, "aten::clamp") == 0) {
+    const bool clamp = strcmp(s->op, "aten::clamp") == 0;
+    lo = clamp ? -INFINITY : -1.0, hi = clamp ? INFINITY : 1.0;
+    for (size_t i = 1; i < 3; i++) {
+      if (!given[i] || bound[i].kind == tv_none) continue;
+      if (!is_number(&bound[i])) goto unsupported;
+      *(i == 1 ? &lo : &hi) = number_of(&bound[i]);
+    }
+    relayout = strcmp(s->op, "aten::hardtanh_") != 0;
+  }
+  if (!(lo <= hi)) goto unsupported;
+  node->has_clamp = true;
+  node->clamp_min = (float)lo;
+  node->clamp_max = (float)hi;
+  node->relayout = relayout;
+  return q8_status_success;
+unsupported:
+  return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                 "%s: bounds must be constant numbers with min <= max", s->call);
+}
+
+static const schema* choose_schema(const tv* path, const tv* args, size_t num_args) {
+  const schema* s = find_schema(path);
+  /* Sizes as the second argument and no scale-factor list: the int[2] overload. */
+  if (s != NULL && strcmp(s->op, "aten::upsample_nearest2d") == 0 && num_args >= 2 &&
+      args[1].kind != tv_none && (num_args < 3 || args[2].kind != tv_list))
+    return &upsample_sizes;
+  return s;
+}
+
+static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema* s,
+                          const uint32_t* inputs, size_t n, uint32_t* out) {
+  char name[Q8_NODE_NAME_SIZE];
+  snprintf(name, sizeof(name), "%s%s%s", s->op, s->overload[0] ? "." : "", s->overload);
+  bool relu;
+  const q8_op_kind kind = q8_op_kind_from_name(s->op, s->overload, &relu);
+  if (kind == q8_op_unknown)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "unsupported operator %s", name);
+  const q8_value_kind first = ts->graph->values[inputs[0]].kind;
+  if (first != q8_value_tensor && first != q8_value_tensor_list)
+    return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
+                   "%s: first argument is not a tensor", s->call);
+  q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);
+  if (status != q8_status_success) return status;
+  q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
+  ts->graph->values[*out].dtype = output_dtype(ts->graph, kind, node->inputs);
+  if (relu) node->has_clamp = true, node->clamp_min = 0.0f, node->clamp_max = INFINITY;
+  return q8_status_success;
+}
+
+q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* path,
+                           const tv* args, size_t num_args, const ts_kwarg* kwargs,
+                           size_t num_kwargs, tv* out) {
+  const schema* s = choose_schema(path, args, num_args);
+  if (s == NULL)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "unsupported call %.*s", (int)path->u.str.length, path->u.str.text);
+  tv bound[MAX_PARAMS];
+  bool given[MAX_PARAMS];
+  q8_status status = bind_arguments(ts, site, s, args, num_args, kwargs, num_kwargs, bound, given);
+  if (status != q8_status_success) return status;
+  if (strcmp(s->op, "aten::to") == 0 && bound[1].kind != tv_int)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "unsupported call torch.to: only to(dtype) is supported");
+  const size_t n = serialized_count(s, bound, given);
+  uint32_t inputs[MAX_PARAMS];
+  for (size_t i = 0; i < n; i++) {
+    const tv fallback = {.kind = tv_none};
+    /* A left-out argument before a given one: the bytecode would pass its
+     * default; only None defaults can be written without a schema value. */
+    if (!given[i] && s->params[i].kind != none_default)
+      return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                     "%s: pass '%s' explicitly when a later argument is given", s->call,
+                     s->params[i].name);
+    status = ts_to_graph(ts, site, given[i] ? &bound[i] : &fallback, &inputs[i]);
+    if (status != q8_status_success) return status;
+  }
+  uint32_t id;
+  status = add_node(ts, site, s, inputs, n, &id);
+  if (status != q8_status_success) return status;
+  q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
+  if (node->kind == q8_op_relu || node->kind == q8_op_hardtanh) {
+    status = clamp_of(ts, site, s, bound, given, node);
+    if (status != q8_status_success) return status;
+  }
+  out->kind = tv_graph;
+  out->u.id = id;
+  return q8_status_success;
+}

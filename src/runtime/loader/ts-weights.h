@@ -1,0 +1,35 @@
+/*
+ * Quantized weights of a .pt file (torch.jit.save) as q8_packed_weights,
+ * read from the pickled module state in data.pkl and the data/N storages.
+ *
+ * TorchScript would rebuild the packed weights by running the modules'
+ * __setstate__ (conv2d_prepack / linear_prepack); q8 does not execute that
+ * code, it reads what the state holds:
+ *   quantized Conv2d / ConvReLU2d / ConvTranspose2d modules pickle the tuple
+ *     (in_channels, out_channels, kernel_size, stride, padding, dilation,
+ *      transposed, output_padding, groups, padding_mode, weight, bias,
+ *      scale, zero_point, training);
+ *   LinearPackedParamsBase objects pickle (weight, bias).
+ * The qint8 weight is read following its stored strides (PyTorch saves conv
+ * weights channels_last), per-tensor or per-channel (axis 0).
+ */
+#ifndef Q8_RUNTIME_LOADER_TS_WEIGHTS_H
+#define Q8_RUNTIME_LOADER_TS_WEIGHTS_H
+
+#include "q8/q8.h"
+#include "../graph/graph.h"
+#include "archive.h"
+#include "pickle.h"
+
+/* The number of items in a quantized conv module's state tuple. */
+#define TS_CONV_STATE_ITEMS 15
+
+/* From a quantized conv module's state tuple. */
+q8_status ts_conv_weights(q8_archive* archive, const q8_pickle_value* state,
+                          q8_packed_weights** out, q8_error* error);
+
+/* From a LinearPackedParamsBase object's state (weight, bias). */
+q8_status ts_linear_weights(q8_archive* archive, const q8_pickle_value* state,
+                            q8_packed_weights** out, q8_error* error);
+
+#endif
