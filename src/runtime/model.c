@@ -93,8 +93,13 @@ void q8_model_delete(q8_model* model) {
   free(model);
 }
 
-size_t q8_model_input_count(const q8_model* model) { return model->graph->num_inputs; }
-size_t q8_model_output_count(const q8_model* model) { return model->graph->num_outputs; }
+size_t q8_model_input_count(const q8_model* model) {
+  return model != NULL ? model->graph->num_inputs : 0;
+}
+
+size_t q8_model_output_count(const q8_model* model) {
+  return model != NULL ? model->graph->num_outputs : 0;
+}
 
 q8_tensor_type q8_model_input_type(const q8_model* model, size_t index) {
   (void)model, (void)index;
