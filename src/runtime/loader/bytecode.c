@@ -54,6 +54,13 @@ static q8_status read_dense(frontend* f, const q8_pickle_value* t, void** out, s
       return q8_graph_fail(f->error, q8_status_invalid_parameter,
                            "bytecode.pkl: tensor in '%s' is too large", storage->u.storage.key);
   }
+  /* Weights are dense views; a broadcast (zero-stride) view larger than its
+   * storage would let a tiny file make q8 allocate gigabytes. */
+  if (numel > (uint64_t)storage->u.storage.numel)
+    return q8_graph_fail(f->error, q8_status_invalid_parameter,
+                         "bytecode.pkl: tensor in '%s' has %llu elements, more than its storage's %lld",
+                         storage->u.storage.key, (unsigned long long)numel,
+                         (long long)storage->u.storage.numel);
   char entry[512];
   snprintf(entry, sizeof(entry), "constants/%s", storage->u.storage.key);
   void* data = NULL;
