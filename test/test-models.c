@@ -1,5 +1,5 @@
 /*
- * End to end: every committed test/models/NAME.ptl against PyTorch's output
+ * End to end: every committed test/models/NAME.ptl and NAME.pt against PyTorch's output
  * for NAME.input.npy, and hostile variants of real models (truncated,
  * corrupted pickle, unknown instruction, unsupported operator, wrong input
  * shape, random byte flips) that must fail with a clear message and leak
@@ -95,7 +95,8 @@ static void check_against_golden(const char* name, const float* y, const float* 
   assert_true(exact_pct >= 99.0);
 }
 
-static void check_model(const char* dir, const char* name, pthreadpool_t pool) {
+/* Runs dir/name.ext (ext "ptl" or "pt") against name's golden output. */
+static void check_model(const char* dir, const char* name, const char* ext, pthreadpool_t pool) {
   char path[PATH_SIZE];
   q8_tensor_shape in_shape, golden_shape;
   float *input = NULL, *golden = NULL;
@@ -103,7 +104,10 @@ static void check_model(const char* dir, const char* name, pthreadpool_t pool) {
   assert_int_equal(read_npy_f32(path, &in_shape, &input), 0);
   snprintf(path, sizeof(path), "%s/%s.output.npy", dir, name);
   assert_int_equal(read_npy_f32(path, &golden_shape, &golden), 0);
-  snprintf(path, sizeof(path), "%s/%s.ptl", dir, name);
+  snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+  char label[PATH_SIZE];
+  snprintf(label, sizeof(label), "%s.%s", name, ext);
+  name = label;
 
   q8_error err = {0};
   q8_model* model = NULL;
@@ -138,7 +142,8 @@ static void models_match_pytorch(void** state) {
     if (len <= 4 || strcmp(e->d_name + len - 4, ".ptl") != 0) continue;
     char name[256];
     snprintf(name, sizeof(name), "%.*s", (int)(len - 4), e->d_name);
-    check_model(dir, name, pool);
+    check_model(dir, name, "ptl", pool);
+    check_model(dir, name, "pt", pool); /* the torch.jit.save file of the same model */
     checked++;
   }
   closedir(d);

@@ -1,7 +1,9 @@
 /*
- * q8 model runtime: loads a PyTorch lite-interpreter model (.ptl, made with
- * optimize_for_mobile(...)._save_for_lite_interpreter, bytecode version 8)
- * and runs its `forward` bit-exactly like PyTorch 1.13's qnnpack engine.
+ * q8 model runtime: loads a quantized PyTorch model, either a lite-interpreter
+ * file (.ptl, made with optimize_for_mobile(...)._save_for_lite_interpreter,
+ * bytecode version 8) or a TorchScript file (.pt, made with torch.jit.save of
+ * a traced model), and runs its `forward` bit-exactly like PyTorch 1.13's
+ * qnnpack engine.
  *
  *   q8_model* model;
  *   q8_error error;
@@ -58,7 +60,7 @@ typedef struct q8_model_options {
   uint64_t max_file_bytes;   /* 0: 1 GiB per zip entry, 4 GiB in total */
 } q8_model_options;
 
-/* Loads a .ptl file; options may be NULL. Unsupported operators fail here
+/* Loads a .ptl or .pt file; options may be NULL. Unsupported operators fail here
  * ("unsupported operator aten::lstm.input at instruction 37"). */
 q8_status q8_model_load_file(const char* path, const q8_model_options* options,
                              q8_model** model_out, q8_error* error);

@@ -10,6 +10,7 @@
 #include "graph/graph.h"
 #include "loader/archive.h"
 #include "loader/bytecode.h"
+#include "loader/torchscript.h"
 #include "plan/program.h"
 
 struct q8_model {
@@ -41,7 +42,12 @@ static q8_status finish_load(q8_archive* archive, const q8_model_options* option
   q8_graph* graph = NULL;
   q8_program* program = NULL;
   const q8_isa isa = options != NULL ? options->isa : q8_isa_auto;
-  q8_status status = q8_bytecode_load(archive, &graph, error);
+  /* A .ptl carries bytecode; a .pt (torch.jit.save) carries TorchScript
+   * source under code/. Both front ends build the same graph. */
+  size_t bytecode_entry;
+  q8_status status = q8_archive_find(archive, "bytecode.pkl", &bytecode_entry)
+                         ? q8_bytecode_load(archive, &graph, error)
+                         : q8_torchscript_load_graph(archive, &graph, error);
   q8_archive_close(archive);
   if (status == q8_status_success) status = q8_program_create(graph, isa, &program, error);
   q8_model* model = NULL;
