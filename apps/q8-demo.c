@@ -1,42 +1,32 @@
 /*
- * q8-demo: runs a small quantized convolutional network through q8's
- * operator API and prints its output and run time.
+ * q8-demo: loads the bundled quantized CNN (apps/models/tiny_cnn.ptl, made by
+ * tools/make_demo_model.py with PyTorch), runs it on the bundled input,
+ * prints the top-5 classes, how many outputs equal PyTorch's, and the run
+ * time.
  *
- * The network (weights generated deterministically, like a random-init
- * model): 32x32x3 image -> conv 3x3/2 + relu (16) -> depthwise 3x3 + relu6
- * -> conv 1x1 + relu (32) -> conv 3x3/2 (32) -> fully connected (10).
+ *   q8-demo [MODEL.ptl|MODEL.pt [INPUT.npy [PYTORCH_OUTPUT.npy]]]
  */
 #define _POSIX_C_SOURCE 200809L
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <q8/operators.h>
+#include <pthreadpool.h>
+#include <q8/runtime.h>
 
-typedef struct layer {
-  const char* name;
-  uint32_t kernel, stride, padding, groups;
-  size_t in_channels, out_channels;
-  int relu6, relu, dense;
-} layer;
+#include "npy.h"
 
-static const layer layers[] = {
-    {"conv 3x3/2 + relu", 3, 2, 1, 1, 3, 16, 0, 1, 0},
-    {"depthwise 3x3 + relu6", 3, 1, 1, 16, 16, 16, 1, 0, 0},
-    {"conv 1x1 + relu", 1, 1, 0, 1, 16, 32, 0, 1, 0},
-    {"conv 3x3/2", 3, 2, 1, 1, 32, 32, 0, 0, 0},
-    {"fully connected", 0, 0, 0, 1, 8 * 8 * 32, 10, 0, 0, 1},
-};
-enum { layer_count = sizeof(layers) / sizeof(layers[0]), image = 32 };
+#ifndef Q8_DEMO_MODELS
+#define Q8_DEMO_MODELS "apps/models"
+#endif
 
-static uint32_t lcg(uint32_t* s) { return *s = *s * 1664525u + 1013904223u; }
+enum { runs = 200 };
 
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static int compare_doubles(const void* a, const void* b) {
@@ -44,114 +34,75 @@ static int compare_doubles(const void* a, const void* b) {
   return (x > y) - (x < y);
 }
 
-static int die(const char* what, const q8_error* error) {
-  fprintf(stderr, "q8-demo: %s: %s\n", what, error->message);
-  return 1;
+static void print_top5(const float* scores, size_t n) {
+  int used[1024] = {0};
+  printf("top-5:");
+  for (int k = 0; k < 5 && (size_t)k < n && n <= 1024; k++) {
+    size_t best = n;
+    for (size_t i = 0; i < n; i++) {
+      if (!used[i] && (best == n || scores[i] > scores[best])) best = i;
+    }
+    used[best] = 1;
+    printf("  class %zu (%.4f)", best, scores[best]);
+  }
+  printf("\n");
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  const char* model_path = argc > 1 ? argv[1] : Q8_DEMO_MODELS "/tiny_cnn.ptl";
+  const char* input_path = argc > 2 ? argv[2] : Q8_DEMO_MODELS "/tiny_cnn.input.npy";
+  const char* golden_path = argc > 3 ? argv[3] : Q8_DEMO_MODELS "/tiny_cnn.output.npy";
+  q8_tensor_shape in_shape, out_shape, golden_shape;
+  float *input = NULL, *golden = NULL;
+  char message[512];
+  if (q8_npy_read(input_path, &in_shape, &input, message, sizeof(message)) != 0) {
+    fprintf(stderr, "q8-demo: %s\n", message);
+    return 1;
+  }
   q8_error error = {0};
-  q8_operator* ops[layer_count] = {0};
-  q8_quantization act = {1.0f / 64.0f, 128}; /* input image in [-2, 2) */
-  uint8_t* buffers[layer_count + 1];
-  size_t h = image, w = image;
-  buffers[0] = malloc(image * image * 3);
-  for (size_t i = 0; i < image * image * 3; i++) {
-    const float x = sinf((float)i * 0.05f) * 1.5f;
-    buffers[0][i] = (uint8_t)(128 + lrintf(x * 64.0f));
-  }
-  uint32_t seed = 42;
-  for (size_t l = 0; l < layer_count; l++) {
-    const layer* L = &layers[l];
-    const size_t k = L->dense ? L->in_channels : L->kernel * L->kernel * (L->in_channels / L->groups);
-    const size_t count = L->out_channels * k;
-    int8_t* weights = malloc(count);
-    float* bias = malloc(L->out_channels * sizeof(float));
-    for (size_t i = 0; i < count; i++) weights[i] = (int8_t)(lcg(&seed) >> 24);
-    /* Scales so that activations keep spanning many quantization steps. */
-    const float weight_scale = 3.0f / (128.0f * sqrtf((float)k));
-    for (size_t i = 0; i < L->out_channels; i++) {
-      bias[i] = ((float)(lcg(&seed) >> 16) / 65536.0f - 0.5f) * 0.1f;
-    }
-    const q8_quantization out = {L->relu || L->relu6 ? 1.0f / 64.0f : 1.0f / 32.0f,
-                                 L->relu || L->relu6 ? 0 : 128};
-    const uint8_t out_max = L->relu6 ? (uint8_t)fminf(255.0f, 6.0f / out.scale) : 255;
-    const q8_weight_quantization wq = {1, &weight_scale, NULL};
-    q8_status s;
-    if (L->dense) {
-      const q8_fully_connected_params p = {.input_channels = L->in_channels,
-                                           .output_channels = L->out_channels, .input = act,
-                                           .weight = wq, .output = out, .output_max = 255};
-      s = q8_fully_connected_create(&p, weights, bias, q8_isa_auto, &ops[l], &error);
-    } else {
-      const q8_convolution2d_params p = {
-          .padding_top = L->padding, .padding_right = L->padding, .padding_bottom = L->padding,
-          .padding_left = L->padding, .kernel_height = L->kernel, .kernel_width = L->kernel,
-          .stride_height = L->stride, .stride_width = L->stride, .dilation_height = 1,
-          .dilation_width = 1, .groups = L->groups,
-          .group_input_channels = L->in_channels / L->groups,
-          .group_output_channels = L->out_channels / L->groups, .input = act, .weight = wq,
-          .output = out, .output_min = (uint8_t)out.zero_point, .output_max = out_max};
-      s = q8_convolution2d_create_nhwc(&p, weights, bias, q8_isa_auto, &ops[l], &error);
-    }
-    free(weights);
-    free(bias);
-    if (s != q8_status_success) return die(L->name, &error);
-    size_t oh = 1, ow = 1;
-    if (!L->dense) {
-      const size_t ph = (h + 2 * L->padding - L->kernel) / L->stride + 1;
-      const size_t pw = (w + 2 * L->padding - L->kernel) / L->stride + 1;
-      buffers[l + 1] = malloc(ph * pw * L->out_channels);
-      if (q8_convolution2d_setup_nhwc(ops[l], 1, h, w, buffers[l], buffers[l + 1], &oh, &ow,
-                                      &error) != q8_status_success) {
-        return die(L->name, &error);
-      }
-    } else {
-      buffers[l + 1] = malloc(L->out_channels);
-      if (q8_fully_connected_setup(ops[l], 1, buffers[l], buffers[l + 1], &error)) {
-        return die(L->name, &error);
-      }
-    }
-    printf("%-24s -> %zux%zux%zu\n", L->name, oh, ow, L->out_channels);
-    h = oh;
-    w = ow;
-    act = out;
-  }
-
+  q8_model* model = NULL;
+  q8_context* ctx = NULL;
   pthreadpool_t pool = pthreadpool_create(0); /* one thread per core */
-  enum { runs = 200 };
+  float* output = NULL;
+  int rc = 1;
+  if (q8_model_load_file(model_path, NULL, &model, &error) ||
+      q8_context_create(model, &ctx, &error) || q8_context_plan(ctx, &in_shape, &error) ||
+      q8_context_output_shape(ctx, 0, &out_shape, &error)) {
+    fprintf(stderr, "q8-demo: %s\n", error.message);
+    goto done;
+  }
+  const size_t n = q8_npy_element_count(&out_shape);
+  output = malloc(n * sizeof(float));
   double times[runs];
   for (int r = 0; r < runs; r++) {
     const double t0 = now_ms();
-    for (size_t l = 0; l < layer_count; l++) {
-      if (q8_operator_run(ops[l], pool, &error)) return die(layers[l].name, &error);
+    const float* in[1] = {input};
+    float* out[1] = {output};
+    if (q8_context_run(ctx, pool, in, &in_shape, out, &error)) {
+      fprintf(stderr, "q8-demo: %s\n", error.message);
+      goto done;
     }
     times[r] = now_ms() - t0;
   }
   qsort(times, runs, sizeof(double), compare_doubles);
-
-  const uint8_t* logits = buffers[layer_count];
-  printf("output (dequantized):");
-  for (int i = 0; i < 10; i++) printf(" %.3f", (logits[i] - act.zero_point) * act.scale);
-  printf("\ntop-5 classes:");
-  int used[10] = {0};
-  for (int k = 0; k < 5; k++) {
-    int best = -1;
-    for (int i = 0; i < 10; i++) {
-      if (!used[i] && (best < 0 || logits[i] > logits[best])) best = i;
-    }
-    used[best] = 1;
-    printf(" %d", best);
+  printf("model: %s (%zu output values)\n", model_path, n);
+  print_top5(output, n);
+  if (q8_npy_read(golden_path, &golden_shape, &golden, message, sizeof(message)) == 0 &&
+      q8_npy_element_count(&golden_shape) == n) {
+    size_t exact = 0;
+    for (size_t i = 0; i < n; i++) exact += output[i] == golden[i];
+    printf("PyTorch (qnnpack) gives the same value for %zu of %zu outputs\n", exact, n);
   }
-  printf("\nkernel table: %s, threads: %zu\n", q8_isa_name(q8_default_isa()),
+  printf("kernel table: %s, threads: %zu\n", q8_isa_name(q8_default_isa()),
          pthreadpool_get_threads_count(pool));
   printf("time_ms median=%.4f min=%.4f runs=%d\n", times[runs / 2], times[0], runs);
-
+  rc = 0;
+done:
+  free(output);
+  free(golden);
+  free(input);
+  q8_context_delete(ctx);
+  q8_model_delete(model);
   pthreadpool_destroy(pool);
-  for (size_t l = 0; l < layer_count; l++) {
-    q8_operator_delete(ops[l]);
-    free(buffers[l]);
-  }
-  free(buffers[layer_count]);
-  return 0;
+  return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * q8-run: runs a .ptl model on NumPy inputs and writes NumPy outputs.
+ * q8-run: runs a .ptl or .pt model on NumPy inputs and writes NumPy outputs.
  *
  *   q8-run MODEL --input X.npy [--input ...] --output Y.npy [...]
  *          [--threads N] [--repeat N] [--profile]
@@ -17,6 +17,8 @@
 #include <pthreadpool.h>
 #include <q8/runtime.h>
 
+#include "npy.h"
+
 #define MAX_TENSORS 16
 
 typedef struct array {
@@ -24,98 +26,18 @@ typedef struct array {
   float* data;
 } array;
 
-static size_t element_count(const q8_tensor_shape* s) {
-  size_t n = 1;
-  for (size_t d = 0; d < s->rank; d++) n *= s->dims[d];
-  return n;
-}
-
-/* Parses "(1, 3, 224, 224)" after 'shape': in a .npy header. */
-static int parse_shape(const char* header, q8_tensor_shape* shape) {
-  const char* p = strstr(header, "'shape':");
-  if (p == NULL || (p = strchr(p, '(')) == NULL) return -1;
-  shape->rank = 0;
-  for (p++; *p != ')' && *p != '\0';) {
-    if (*p == ' ' || *p == ',') {
-      p++;
-      continue;
-    }
-    char* end;
-    const unsigned long long v = strtoull(p, &end, 10);
-    if (end == p || shape->rank == Q8_MAX_TENSOR_DIMS) return -1;
-    shape->dims[shape->rank++] = (size_t)v;
-    p = end;
-  }
-  return *p == ')' ? 0 : -1;
-}
-
 static int read_npy(const char* path, array* a) {
-  FILE* f = fopen(path, "rb");
-  if (f == NULL) {
-    fprintf(stderr, "q8-run: cannot open %s\n", path);
-    return -1;
-  }
-  unsigned char pre[10];
-  char* header = NULL;
-  int ok = fread(pre, 1, 10, f) == 10 && memcmp(pre, "\x93NUMPY", 6) == 0;
-  size_t header_len = 0;
-  if (ok && pre[6] == 1) {
-    header_len = pre[8] | (size_t)pre[9] << 8;
-  } else if (ok && (pre[6] == 2 || pre[6] == 3)) {
-    unsigned char more[2];
-    ok = fread(more, 1, 2, f) == 2;
-    header_len = pre[8] | (size_t)pre[9] << 8 | (size_t)more[0] << 16 | (size_t)more[1] << 24;
-  } else {
-    ok = 0;
-  }
-  if (ok && header_len < 1 << 20 && (header = calloc(header_len + 1, 1)) != NULL)
-    ok = fread(header, 1, header_len, f) == header_len;
-  else
-    ok = 0;
-  if (!ok) fprintf(stderr, "q8-run: %s is not a NumPy .npy file\n", path);
-  if (ok && (strstr(header, "'descr': '<f4'") == NULL ||
-             strstr(header, "'fortran_order': False") == NULL || parse_shape(header, &a->shape))) {
-    fprintf(stderr, "q8-run: %s: only float32 ('<f4') C-order arrays are supported (header: %s)\n",
-            path, header);
-    ok = 0;
-  }
-  const size_t n = ok ? element_count(&a->shape) : 0;
-  if (ok && ((a->data = malloc((n ? n : 1) * sizeof(float))) == NULL ||
-             fread(a->data, sizeof(float), n, f) != n)) {
-    fprintf(stderr, "q8-run: %s: truncated data\n", path);
-    ok = 0;
-  }
-  free(header);
-  fclose(f);
-  return ok ? 0 : -1;
+  char message[512];
+  if (q8_npy_read(path, &a->shape, &a->data, message, sizeof(message)) == 0) return 0;
+  fprintf(stderr, "q8-run: %s\n", message);
+  return -1;
 }
 
 static int write_npy(const char* path, const array* a) {
-  char shape[256] = "";
-  size_t used = 0;
-  for (size_t d = 0; d < a->shape.rank; d++)
-    used += (size_t)snprintf(shape + used, sizeof(shape) - used, "%zu%s", a->shape.dims[d],
-                             a->shape.rank == 1 || d + 1 < a->shape.rank ? ", " : "");
-  char header[512];
-  int len = snprintf(header, sizeof(header),
-                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
-  /* Pad with spaces so the data starts 64-byte aligned; end with '\n'. */
-  const int total = (10 + len + 1 + 63) / 64 * 64;
-  while (10 + len + 1 < total) header[len++] = ' ';
-  header[len++] = '\n';
-  FILE* f = fopen(path, "wb");
-  if (f == NULL) {
-    fprintf(stderr, "q8-run: cannot write %s\n", path);
-    return -1;
-  }
-  const unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(len & 0xff),
-                                 (unsigned char)(len >> 8)};
-  const size_t n = element_count(&a->shape);
-  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)len, f) == (size_t)len &&
-           fwrite(a->data, sizeof(float), n, f) == n;
-  ok = fclose(f) == 0 && ok;
-  if (!ok) fprintf(stderr, "q8-run: error writing %s\n", path);
-  return ok ? 0 : -1;
+  char message[512];
+  if (q8_npy_write(path, &a->shape, a->data, message, sizeof(message)) == 0) return 0;
+  fprintf(stderr, "q8-run: %s\n", message);
+  return -1;
 }
 
 static double now_ms(void) {
@@ -221,7 +143,7 @@ static int run(const options* o, q8_context* ctx, const q8_model* model, array* 
   if (q8_context_plan(ctx, shapes, &err) != q8_status_success) goto fail;
   for (size_t i = 0; i < q8_model_output_count(model); i++) {
     if (q8_context_output_shape(ctx, i, &outputs[i].shape, &err) != q8_status_success) goto fail;
-    const size_t n = element_count(&outputs[i].shape);
+    const size_t n = q8_npy_element_count(&outputs[i].shape);
     if ((outputs[i].data = malloc((n ? n : 1) * sizeof(float))) == NULL) return 1;
     out[i] = outputs[i].data;
   }

@@ -6,6 +6,8 @@
 
 #include <zip.h>
 
+#include "npy.h"
+
 uint8_t* read_whole_file(const char* path, size_t* size) {
   FILE* f = fopen(path, "rb");
   if (f == NULL) return NULL;
@@ -22,46 +24,11 @@ uint8_t* read_whole_file(const char* path, size_t* size) {
   return data;
 }
 
-static int parse_shape(const char* header, q8_tensor_shape* shape) {
-  const char* p = strstr(header, "'shape': (");
-  if (p == NULL) return -1;
-  shape->rank = 0;
-  for (p += 10; *p != ')' && *p != '\0'; p++) {
-    if (*p == ' ' || *p == ',') continue;
-    char* end;
-    const unsigned long v = strtoul(p, &end, 10);
-    if (end == p || shape->rank == Q8_MAX_TENSOR_DIMS) return -1;
-    shape->dims[shape->rank++] = v;
-    p = end - 1;
-  }
-  return 0;
-}
-
 int read_npy_f32(const char* path, q8_tensor_shape* shape, float** data) {
-  size_t size;
-  uint8_t* file = read_whole_file(path, &size);
-  *data = NULL;
-  memset(shape, 0, sizeof(*shape));
-  if (file == NULL) return -1;
-  int rc = -1;
-  if (size >= 10 && memcmp(file, "\x93NUMPY\x01", 7) == 0) {
-    const size_t header_len = file[8] | (size_t)file[9] << 8;
-    char* header = calloc(header_len + 1, 1);
-    if (header != NULL && 10 + header_len <= size) {
-      memcpy(header, file + 10, header_len);
-      if (strstr(header, "'<f4'") != NULL && parse_shape(header, shape) == 0) {
-        size_t n = 1;
-        for (size_t d = 0; d < shape->rank; d++) n *= shape->dims[d];
-        if (10 + header_len + n * 4 == size && (*data = malloc(n * 4 + 4)) != NULL) {
-          memcpy(*data, file + 10 + header_len, n * 4);
-          rc = 0;
-        }
-      }
-    }
-    free(header);
-  }
-  free(file);
-  return rc;
+  char message[512];
+  if (q8_npy_read(path, shape, data, message, sizeof(message)) == 0) return 0;
+  fprintf(stderr, "%s\n", message);
+  return -1;
 }
 
 static zip_t* open_zip(const uint8_t* zip, size_t size, zip_source_t** source) {
