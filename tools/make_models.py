@@ -118,6 +118,41 @@ class Upsample(nn.Module):
         return torch.sigmoid(self.conv(self.resize(self.up(x))))
 
 
+def channel_shuffle(x, groups):
+    """torchvision's ShuffleNetV2 channel shuffle (shapes computed at run time)."""
+    batchsize, num_channels, height, width = x.size()
+    channels_per_group = num_channels // groups
+    x = x.view(batchsize, groups, channels_per_group, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batchsize, -1, height, width)
+
+
+class ShuffleBilinear(nn.Module):
+    """channel shuffle (view/transpose/view), chunk, bilinear upsample both
+    ways, quantized softmax over channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1), nn.BatchNorm2d(8), nn.ReLU())
+        self.branch = nn.Sequential(nn.Conv2d(4, 4, 1), nn.BatchNorm2d(4), nn.ReLU())
+        self.cat = torch.ao.nn.quantized.FloatFunctional()
+        self.softmax = nn.Identity()  # quantized.Softmax after convert (no eager mapping)
+
+    def forward(self, x):
+        y = channel_shuffle(self.conv(x), 2)
+        y = nn.functional.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
+        a, b = y.chunk(2, dim=1)
+        y = channel_shuffle(self.cat.cat([a, self.branch(b)], 1), 4)
+        y = nn.functional.interpolate(y, size=(9, 13), mode="bilinear", align_corners=True)
+        return self.softmax(y)
+
+
+def shuffle_bilinear():
+    model = quantize_static(Quantized(ShuffleBilinear()), (1, 3, 5, 6), False)
+    model.body.softmax = torch.ao.nn.quantized.Softmax(dim=1, scale=1.0 / 256, zero_point=0)
+    return model
+
+
 class Mlp(nn.Module):
     def __init__(self, sizes=(784, 128, 64, 10)):
         super().__init__()
@@ -188,6 +223,7 @@ def small_models():
         "mlp": (lambda: quantize_static(Quantized(Mlp()), (1, 784), False), (1, 784)),
         "mlp_dynamic": (lambda: quantize_dynamic(Mlp().eval(), {nn.Linear}, dtype=torch.qint8), (4, 784)),
         "mlp_dynamic_per_channel": (lambda: quantize_dynamic(Mlp().eval(), {nn.Linear: per_channel_dynamic_qconfig}), (4, 784)),
+        "shuffle_bilinear": (shuffle_bilinear, (1, 3, 5, 6)),
     }
 
 

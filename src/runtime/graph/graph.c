@@ -91,6 +91,7 @@ q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
     free(copy);
     return status;
   }
+  graph->values[output].kind = q8_op_output_kind(kind);
   q8_node* node = &graph->nodes[graph->num_nodes++];
   memset(node, 0, sizeof(*node));
   node->kind = kind;
@@ -101,6 +102,46 @@ q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
   node->output = output;
   *output_out = output;
   return q8_status_success;
+}
+
+q8_status q8_graph_add_int(q8_graph* graph, int64_t x, uint32_t* id_out, q8_error* error) {
+  q8_status status = q8_graph_add_value(graph, q8_value_int, id_out, error);
+  if (status != q8_status_success) return status;
+  graph->values[*id_out].is_constant = true;
+  graph->values[*id_out].u.integer = x;
+  return q8_status_success;
+}
+
+#define MAX_CHUNKS 1024
+
+q8_status q8_graph_add_chunks(q8_graph* graph, const char* name, size_t instruction,
+                              const uint32_t* args, size_t num_args, uint32_t* list_out,
+                              q8_error* error) {
+  int64_t chunks;
+  if (num_args < 2 || num_args > 3 || !q8_graph_const_int(graph, args[1], &chunks) ||
+      chunks < 1 || chunks > MAX_CHUNKS || graph->values[args[0]].kind != q8_value_tensor)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: only a tensor split into a constant 1 to %d "
+                         "chunks is supported", name, instruction, MAX_CHUNKS);
+  uint32_t inputs[4] = {args[0], args[1], 0, 0}, list;
+  q8_status status = num_args == 3 ? q8_status_success
+                                   : q8_graph_add_int(graph, 0, &inputs[2], error);
+  if (num_args == 3) inputs[2] = args[2];
+  if (status == q8_status_success) status = q8_graph_add_value(graph, q8_value_tensor_list, &list, error);
+  if (status != q8_status_success) return status;
+  uint32_t* items = malloc((size_t)chunks * sizeof(uint32_t));
+  if (items == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  graph->values[list].u.tensors.items = items;
+  for (int64_t i = 0; i < chunks && status == q8_status_success; i++) {
+    status = q8_graph_add_int(graph, i, &inputs[3], error);
+    if (status == q8_status_success)
+      status = q8_graph_add_node(graph, q8_op_chunk, name, instruction, inputs, 4, &items[i], error);
+    if (status != q8_status_success) break;
+    graph->values[items[i]].dtype = graph->values[args[0]].dtype;
+    graph->values[list].u.tensors.count++;
+  }
+  *list_out = list;
+  return status;
 }
 
 typedef struct op_name {
@@ -152,7 +193,27 @@ static const op_name op_names[] = {
     {"aten::contiguous", q8_op_identity, false},
     {"aten::detach", q8_op_identity, false},
     {"aten::to", q8_op_identity, false},
+    {"aten::upsample_bilinear2d", q8_op_upsample_bilinear2d, false},
+    {"quantized::softmax", q8_op_softmax, false},
+    {"aten::channel_shuffle", q8_op_channel_shuffle, false},
+    {"aten::native_channel_shuffle", q8_op_channel_shuffle, false},
+    {"aten::view", q8_op_view, false},
+    {"aten::transpose", q8_op_transpose, false},
+    {"aten::chunk", q8_op_chunk, false},
+    {"aten::size", q8_op_size, false},
+    {"aten::floor_divide", q8_op_floor_divide, false},
+    {"aten::floordiv", q8_op_floor_divide, false},
+    {"prim::ListConstruct", q8_op_list_construct, false},
 };
+
+q8_value_kind q8_op_output_kind(q8_op_kind kind) {
+  switch (kind) {
+    case q8_op_size:
+    case q8_op_floor_divide: return q8_value_int;
+    case q8_op_list_construct: return q8_value_int_list;
+    default: return q8_value_tensor;
+  }
+}
 
 q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* relu) {
   *relu = false;
@@ -163,6 +224,12 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
     if (op_names[i].kind == q8_op_flatten && strcmp(overload, "using_ints") != 0)
       return q8_op_unknown;
     if (strcmp(name, "aten::to") == 0 && strcmp(overload, "dtype") != 0) return q8_op_unknown;
+    if ((op_names[i].kind == q8_op_size || op_names[i].kind == q8_op_transpose) &&
+        strcmp(overload, "int") != 0)
+      return q8_op_unknown;
+    if (op_names[i].kind == q8_op_floor_divide && overload[0] != '\0' &&
+        strcmp(overload, "int") != 0)
+      return q8_op_unknown;
     *relu = op_names[i].relu;
     return op_names[i].kind;
   }
@@ -291,6 +358,7 @@ q8_status q8_graph_fuse_clamps(q8_graph* graph, q8_error* error) {
 bool q8_graph_const_int(const q8_graph* graph, uint32_t id, int64_t* out) {
   if (id >= graph->num_values) return false;
   const q8_value* v = &graph->values[id];
+  if (!v->is_constant) return false;
   if (v->kind != q8_value_int && v->kind != q8_value_bool) return false;
   *out = v->u.integer;
   return true;
@@ -299,6 +367,7 @@ bool q8_graph_const_int(const q8_graph* graph, uint32_t id, int64_t* out) {
 bool q8_graph_const_float(const q8_graph* graph, uint32_t id, double* out) {
   if (id >= graph->num_values) return false;
   const q8_value* v = &graph->values[id];
+  if (!v->is_constant) return false;
   if (v->kind == q8_value_float) {
     *out = v->u.number;
     return true;
@@ -312,4 +381,42 @@ bool q8_graph_const_float(const q8_graph* graph, uint32_t id, double* out) {
 
 bool q8_graph_is_none(const q8_graph* graph, uint32_t id) {
   return id < graph->num_values && graph->values[id].kind == q8_value_none;
+}
+
+/* The live node of `kind` producing `id` whose output only one node reads. */
+static q8_node* single_use_producer(q8_graph* graph, uint32_t id, q8_op_kind kind) {
+  q8_node* producer = producer_of(graph, id);
+  if (producer == NULL || producer->kind != kind || q8_graph_use_count(graph, id) != 1)
+    return NULL;
+  return producer;
+}
+
+static bool transposes_1_2(const q8_graph* graph, const q8_node* t) {
+  int64_t a, b;
+  return t->num_inputs == 3 && q8_graph_const_int(graph, t->inputs[1], &a) &&
+         q8_graph_const_int(graph, t->inputs[2], &b) &&
+         ((a == 1 && b == 2) || (a == 2 && b == 1));
+}
+
+q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error) {
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    q8_node* second = &graph->nodes[n];
+    if (second->removed || second->kind != q8_op_view || second->num_inputs != 2) continue;
+    q8_node* t = single_use_producer(graph, second->inputs[0], q8_op_transpose);
+    if (t == NULL || !transposes_1_2(graph, t)) continue;
+    q8_node* first = single_use_producer(graph, t->inputs[0], q8_op_view);
+    if (first == NULL || first->num_inputs != 2) continue;
+    const uint32_t inputs[3] = {first->inputs[0], first->inputs[1], second->inputs[1]};
+    uint32_t* copy = malloc(sizeof(inputs));
+    if (copy == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+    memcpy(copy, inputs, sizeof(inputs));
+    free(second->inputs);
+    second->inputs = copy;
+    second->num_inputs = 3;
+    second->kind = q8_op_channel_shuffle;
+    snprintf(second->name, sizeof(second->name), "aten::view+transpose+view (channel shuffle)");
+    first->removed = true;
+    t->removed = true;
+  }
+  return q8_status_success;
 }

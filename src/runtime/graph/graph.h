@@ -61,6 +61,9 @@ typedef struct q8_packed_weights {
 
 typedef struct q8_value {
   q8_value_kind kind;
+  /* Load-time constant. Ints and int lists that are not constant are
+   * computed by shape arithmetic nodes when the program is planned; their
+   * payload here is unset. */
   bool is_constant;
   union {
     int64_t integer; /* int and bool */
@@ -116,6 +119,18 @@ typedef enum q8_op_kind {
   q8_op_flatten,           /* aten::flatten.using_ints */
   q8_op_upsample_nearest2d,
   q8_op_identity,          /* dropout, contiguous, detach, to(float) on float... */
+  q8_op_upsample_bilinear2d,
+  q8_op_softmax,           /* quantized::softmax */
+  q8_op_channel_shuffle,   /* aten::channel_shuffle, native_channel_shuffle, or the
+                            * fused view/transpose/view (see q8_graph_fuse_channel_shuffles) */
+  q8_op_view,              /* aten::view(self, int[] size) */
+  q8_op_transpose,         /* aten::transpose.int: only inside a channel shuffle */
+  q8_op_chunk,             /* aten::chunk(self, chunks, dim) + a 4th input: which chunk */
+  /* Scalar shape arithmetic, evaluated when a program is planned. Their
+   * outputs are ints (or int lists) that are not constant. */
+  q8_op_size,              /* aten::size.int(self, dim) -> int */
+  q8_op_floor_divide,      /* aten::floor_divide / floordiv on ints */
+  q8_op_list_construct,    /* prim::ListConstruct of ints, some computed -> int[] */
   q8_op_kind_count
 } q8_op_kind;
 
@@ -127,7 +142,8 @@ typedef struct q8_node {
   size_t instruction;           /* index of the OP instruction, for messages */
   uint32_t* inputs;             /* value ids, schema order, defaults filled in */
   size_t num_inputs;
-  uint32_t output; /* every supported operator has one result */
+  uint32_t output; /* every supported operator has one result (aten::chunk
+                    * becomes one node per chunk) */
   bool removed;    /* dropped by a pass */
   /* Output clamp in real units, from a fused relu/relu6/hardtanh/clamp or
    * the _relu variant of an op: [clamp_min, clamp_max]. */
@@ -169,6 +185,17 @@ q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
                             size_t instruction, const uint32_t* inputs, size_t num_inputs,
                             uint32_t* output_out, q8_error* error);
 
+/* aten::chunk(self, chunks, dim=0) with `args` in schema order (dim may be
+ * left out): one q8_op_chunk node per chunk, inputs (self, chunks, dim,
+ * index), and a tensor list of their outputs in *list_out. chunks must be
+ * a constant in [1, 1024]. */
+q8_status q8_graph_add_chunks(q8_graph* graph, const char* name, size_t instruction,
+                              const uint32_t* args, size_t num_args, uint32_t* list_out,
+                              q8_error* error);
+
+/* A new constant int value. */
+q8_status q8_graph_add_int(q8_graph* graph, int64_t x, uint32_t* id_out, q8_error* error);
+
 /* The operator kind for a TorchScript operator name and overload, or
  * q8_op_unknown. Sets *relu for the fused _relu variants. */
 q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* relu);
@@ -189,8 +216,17 @@ q8_status q8_graph_drop_identities(q8_graph* graph, q8_error* error);
  * stays, without its clamp, to do the relayout. */
 q8_status q8_graph_fuse_clamps(q8_graph* graph, q8_error* error);
 
-/* Accessors for constant operator arguments; false if absent or of another
- * kind. */
+/* Turns each view -> transpose(1, 2) -> view chain (contiguous already
+ * dropped), every link the only use of the previous, into one
+ * q8_op_channel_shuffle node with inputs (x, first size list, second size
+ * list); the planner checks that the sizes really describe a shuffle. */
+q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error);
+
+/* The output kind of a node of `kind` (tensor unless scalar arithmetic). */
+q8_value_kind q8_op_output_kind(q8_op_kind kind);
+
+/* Accessors for constant operator arguments; false if absent, computed at
+ * plan time or of another kind. */
 bool q8_graph_const_int(const q8_graph* graph, uint32_t id, int64_t* out);
 bool q8_graph_const_float(const q8_graph* graph, uint32_t id, double* out); /* int or float */
 bool q8_graph_is_none(const q8_graph* graph, uint32_t id);

@@ -322,6 +322,24 @@ oom:
   return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
 }
 
+/* A 0-dim integer tensor (the divisor of traced shape arithmetic) becomes
+ * an int: the graph does not tell scalars from 0-dim tensors. */
+static q8_status convert_scalar_tensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const q8_dtype dt = c->u.tensor.storage->u.storage.dtype;
+  if (c->u.tensor.dim != 0 || (dt != q8_dtype_int64 && dt != q8_dtype_int32))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: tensor constants other than 0-dim integers are not "
+                         "supported");
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, c, &raw, &n);
+  if (status != q8_status_success) return status;
+  const int64_t x = dt == q8_dtype_int64 ? *(const int64_t*)raw : *(const int32_t*)raw;
+  free(raw);
+  if ((status = new_value(f, q8_value_int, id)) == q8_status_success) f->graph->values[*id].u.integer = x;
+  return status;
+}
+
 static q8_status convert_constant(frontend* f, const q8_pickle_value* c, uint32_t* id) {
   q8_status status;
   switch (c->kind) {
@@ -339,6 +357,7 @@ static q8_status convert_constant(frontend* f, const q8_pickle_value* c, uint32_
     case q8_pickle_string: return new_value(f, q8_value_string, id);
     case q8_pickle_list: return convert_list(f, c, id);
     case q8_pickle_object: return convert_packed(f, c, id);
+    case q8_pickle_tensor: return convert_scalar_tensor(f, c, id);
     default:
       return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                            "bytecode.pkl: constant of kind %s is not supported",
@@ -383,7 +402,12 @@ static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const ui
   switch (kind) {
     case q8_op_dequantize:
     case q8_op_linear_dynamic: return q8_tensor_float32;
-    case q8_op_identity: return g->values[args[0]].dtype;
+    case q8_op_identity:
+    case q8_op_view:
+    case q8_op_transpose: return g->values[args[0]].dtype;
+    case q8_op_size:
+    case q8_op_floor_divide:
+    case q8_op_list_construct: return q8_tensor_unknown;
     default: return q8_tensor_quint8;
   }
 }
@@ -438,22 +462,30 @@ static q8_status exec_op(frontend* f, int64_t index) {
   char full[Q8_NODE_NAME_SIZE];
   snprintf(full, sizeof(full), "%s%s%s", name->u.string.data, overload->u.string.size ? "." : "",
            overload->u.string.data);
+  if (nargs->u.integer < 1 || nargs->u.integer > (int64_t)f->depth)
+    return bad(f, "operator takes more arguments than the stack holds");
+  const size_t n = (size_t)nargs->u.integer;
+  const uint32_t* args = f->stack + f->depth - n;
+  /* int(0-dim tensor): scalars and 0-dim tensors are the same to the graph. */
+  if (strcmp(full, "aten::Int.Tensor") == 0 && n == 1 && f->graph->values[args[0]].kind == q8_value_int)
+    return q8_status_success;
   bool relu;
   const q8_op_kind kind = q8_op_kind_from_name(name->u.string.data, overload->u.string.data, &relu);
   if (kind == q8_op_unknown)
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "unsupported operator %s at instruction %zu", full, f->pc);
-  if (nargs->u.integer < 1 || nargs->u.integer > (int64_t)f->depth)
-    return bad(f, "operator takes more arguments than the stack holds");
-  const size_t n = (size_t)nargs->u.integer;
-  const uint32_t* args = f->stack + f->depth - n;
-  if (f->graph->values[args[0]].kind != q8_value_tensor &&
-      f->graph->values[args[0]].kind != q8_value_tensor_list)
+  const q8_value_kind first = f->graph->values[args[0]].kind;
+  if (first != q8_value_tensor && first != q8_value_tensor_list &&
+      !(kind == q8_op_floor_divide && first == q8_value_int))
     return q8_graph_fail(f->error, q8_status_invalid_parameter,
                          "%s at instruction %zu: first argument is not a tensor", full, f->pc);
   uint32_t out;
-  q8_status status = q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);
+  q8_status status = kind == q8_op_chunk
+                         ? q8_graph_add_chunks(f->graph, full, f->pc, args, n, &out, f->error)
+                         : q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);
   if (status != q8_status_success) return status;
+  f->depth -= n;
+  if (kind == q8_op_chunk) return push(f, out);
   q8_node* node = &f->graph->nodes[f->graph->num_nodes - 1];
   f->graph->values[out].dtype = output_dtype(f->graph, kind, node->inputs);
   if (relu) {
@@ -465,11 +497,17 @@ static q8_status exec_op(frontend* f, int64_t index) {
     status = clamp_bounds(f, node, name->u.string.data);
     if (status != q8_status_success) return status;
   }
-  f->depth -= n;
   return push(f, out);
 }
 
-/* LIST_CONSTRUCT / TUPLE_CONSTRUCT of n tensors (or, for lists, ints). */
+static bool all_constant(const q8_graph* g, const uint32_t* items, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!g->values[items[i]].is_constant) return false;
+  return true;
+}
+
+/* LIST_CONSTRUCT / TUPLE_CONSTRUCT of n tensors or ints; a list of ints
+ * some of which are computed is a prim::ListConstruct node. */
 static q8_status exec_construct(frontend* f, int64_t count) {
   if (count < 0 || (uint64_t)count > f->depth) return bad(f, "list size exceeds the stack");
   const size_t n = (size_t)count;
@@ -481,9 +519,16 @@ static q8_status exec_construct(frontend* f, int64_t count) {
   }
   if (!tensors && !ints)
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
-                         "bytecode.pkl: instruction %zu: lists of non-constant scalars or mixed "
-                         "values are not supported", f->pc);
+                         "bytecode.pkl: instruction %zu: lists of mixed values are not supported",
+                         f->pc);
   uint32_t id;
+  if (!tensors && !all_constant(f->graph, items, n)) {
+    q8_status status = q8_graph_add_node(f->graph, q8_op_list_construct, "prim::ListConstruct",
+                                         f->pc, items, n, &id, f->error);
+    if (status != q8_status_success) return status;
+    f->depth -= n;
+    return push(f, id);
+  }
   q8_status status = q8_graph_add_value(f->graph, tensors && n > 0 ? q8_value_tensor_list
                                                                     : q8_value_int_list, &id, f->error);
   if (status != q8_status_success) return status;
@@ -600,6 +645,11 @@ static q8_status exec_instruction(frontend* f, const q8_pickle_value* ins, size_
     return exec_construct(f, strcmp(code, "TUPLE_CONSTRUCT") == 0 ? X : N);
   if (strcmp(code, "LIST_UNPACK") == 0 || strcmp(code, "TUPLE_UNPACK") == 0) return exec_unpack(f, X);
   if (strcmp(code, "JF") == 0) return exec_jump_if_false(f, X, next);
+  if (strcmp(code, "NUM_TO_TENSOR") == 0) {
+    if (f->depth == 0 || f->graph->values[f->stack[f->depth - 1]].kind != q8_value_int)
+      return bad(f, "NUM_TO_TENSOR of something other than an int");
+    return q8_status_success; /* 0-dim tensors are ints to the graph */
+  }
   if (strcmp(code, "JMP") == 0) {
     *next = (size_t)((int64_t)f->pc + X);
     return q8_status_success;
@@ -719,6 +769,7 @@ static q8_status build(frontend* f, const q8_pickle_value* root) {
   if (status == q8_status_success) status = push_arguments(f, q8_pickle_item(method, 2));
   if (status == q8_status_success) status = run_instructions(f, code);
   if (status == q8_status_success) status = q8_graph_drop_identities(f->graph, f->error);
+  if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(f->graph, f->error);
   return status;
 }

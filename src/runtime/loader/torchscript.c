@@ -949,6 +949,7 @@ static q8_status build(ts_context* ts, const q8_pickle_value* root) {
   status = call_method(ts, &site, &forward, NULL, 0, 0, &result);
   if (status == q8_status_success) status = set_outputs(ts, &result);
   if (status == q8_status_success) status = q8_graph_drop_identities(ts->graph, ts->error);
+  if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(ts->graph, ts->error);
   return status;
 }

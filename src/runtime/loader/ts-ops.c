@@ -118,6 +118,18 @@ static const schema schemas[] = {
     {"torch.feature_dropout", "aten::feature_dropout", "", 3, {REQ("input"), REQ("p"), REQ("train")}},
     {"torch.contiguous", "aten::contiguous", "", 2, {REQ("self"), INT("memory_format", 0)}},
     {"torch.detach", "aten::detach", "", 1, {REQ("self")}},
+    {"torch.upsample_bilinear2d", "aten::upsample_bilinear2d", "vec", 4,
+     {REQ("input"), REQ("output_size"), REQ("align_corners"), REQ("scale_factors")}},
+    {"ops.quantized.softmax", "quantized::softmax", "", 4,
+     {REQ("qx"), REQ("dim"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"torch.channel_shuffle", "aten::channel_shuffle", "", 2, {REQ("self"), REQ("groups")}},
+    {"torch.native_channel_shuffle", "aten::native_channel_shuffle", "", 2,
+     {REQ("self"), REQ("groups")}},
+    {"torch.view", "aten::view", "", 2, {REQ("self"), REQ("size")}},
+    {"torch.transpose", "aten::transpose", "int", 3, {REQ("self"), REQ("dim0"), REQ("dim1")}},
+    {"torch.chunk", "aten::chunk", "", 3, {REQ("self"), REQ("chunks"), INT("dim", 0)}},
+    {"torch.size", "aten::size", "int", 2, {REQ("self"), REQ("dim")}},
+    {"torch.floor_divide", "aten::floor_divide", "", 2, {REQ("self"), REQ("other")}},
     {"torch.to", "aten::to", "dtype", 5,
      {REQ("self"), REQ("dtype"), FLAG("non_blocking", 0), FLAG("copy", 0), NONE("memory_format")}},
 };
@@ -262,8 +274,37 @@ static bool all_of(const tv* v, tv_kind kind) {
   return true;
 }
 
+static bool is_graph_int(const ts_context* ts, const tv* v) {
+  return v->kind == tv_graph && ts->graph->values[v->u.id].kind == q8_value_int;
+}
+
+/* Ints some of which are computed: a prim::ListConstruct node, as the
+ * bytecode has it. */
+static bool computed_ints(const ts_context* ts, const tv* v) {
+  bool computed = false;
+  for (size_t i = 0; i < v->u.seq.count; i++) {
+    const tv* item = &v->u.seq.items[i];
+    if (item->kind != tv_int && !is_graph_int(ts, item)) return false;
+    computed = computed || item->kind == tv_graph;
+  }
+  return computed;
+}
+
+static q8_status list_node(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
+  const size_t n = v->u.seq.count;
+  uint32_t* items = ts_alloc(ts, (n + 1) * sizeof(uint32_t));
+  if (items == NULL) return q8_status_out_of_memory;
+  for (size_t i = 0; i < n; i++) {
+    q8_status status = ts_to_graph(ts, site, &v->u.seq.items[i], &items[i]);
+    if (status != q8_status_success) return status;
+  }
+  return q8_graph_add_node(ts->graph, q8_op_list_construct, "prim::ListConstruct", site->line,
+                           items, n, id, ts->error);
+}
+
 static q8_status list_value(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
   const size_t n = v->u.seq.count;
+  if (computed_ints(ts, v)) return list_node(ts, site, v, id);
   const bool ints = all_of(v, tv_int), floats = all_of(v, tv_float), tensors = n > 0 && all_of(v, tv_graph);
   if (!ints && !floats && !tensors)
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
@@ -309,6 +350,13 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
     case tv_tuple:
     case tv_list: return list_value(ts, site, v, id);
     case tv_packed: return packed_value(ts, site, v, id);
+    case tv_pickle: {
+      int64_t x;
+      status = ts_scalar_constant(ts->archive, v->object, &x, ts->error);
+      if (status == q8_status_success) status = constant(ts, q8_value_int, id);
+      if (status == q8_status_success) ts->graph->values[*id].u.integer = x;
+      return status;
+    }
     default:
       return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                      "a %s cannot be passed to an operator", ts_kind_name(v->kind));
@@ -319,7 +367,9 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
 
 static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const uint32_t* inputs) {
   if (kind == q8_op_dequantize || kind == q8_op_linear_dynamic) return q8_tensor_float32;
-  if (kind == q8_op_identity) return g->values[inputs[0]].dtype;
+  if (kind == q8_op_identity || kind == q8_op_view || kind == q8_op_transpose)
+    return g->values[inputs[0]].dtype;
+  if (q8_op_output_kind(kind) != q8_value_tensor) return q8_tensor_unknown;
   return q8_tensor_quint8;
 }
 
@@ -373,9 +423,12 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                    "unsupported operator %s", name);
   const q8_value_kind first = ts->graph->values[inputs[0]].kind;
-  if (first != q8_value_tensor && first != q8_value_tensor_list)
+  if (first != q8_value_tensor && first != q8_value_tensor_list &&
+      !(kind == q8_op_floor_divide && first == q8_value_int))
     return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
                    "%s: first argument is not a tensor", s->call);
+  if (kind == q8_op_chunk)
+    return q8_graph_add_chunks(ts->graph, name, site->line, inputs, n, out, ts->error);
   q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);
   if (status != q8_status_success) return status;
   q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
@@ -384,9 +437,32 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
   return q8_status_success;
 }
 
+/* int(x) and prim::NumToTensor(x) of an int: the graph does not tell
+ * scalars from 0-dim tensors. */
+static bool scalar_identity(const ts_context* ts, const tv* path, const tv* args, size_t num_args,
+                            size_t num_kwargs, tv* out) {
+  if (num_args != 1 || num_kwargs != 0 || (!path_is(path, "int") && !path_is(path, "ops.prim.NumToTensor")))
+    return false;
+  if (args[0].kind != tv_int && !is_graph_int(ts, &args[0])) return false;
+  *out = args[0];
+  return true;
+}
+
+/* A chunk call's result: a tuple of its chunk tensors. */
+static q8_status chunk_tuple(ts_context* ts, uint32_t list, tv* out) {
+  const q8_value* v = &ts->graph->values[list];
+  tv* items = ts_alloc(ts, (v->u.tensors.count + 1) * sizeof(tv));
+  if (items == NULL) return q8_status_out_of_memory;
+  for (size_t i = 0; i < v->u.tensors.count; i++) items[i].kind = tv_graph, items[i].u.id = v->u.tensors.items[i];
+  out->kind = tv_tuple;
+  out->u.seq.items = items, out->u.seq.count = v->u.tensors.count;
+  return q8_status_success;
+}
+
 q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* path,
                            const tv* args, size_t num_args, const ts_kwarg* kwargs,
                            size_t num_kwargs, tv* out) {
+  if (scalar_identity(ts, path, args, num_args, num_kwargs, out)) return q8_status_success;
   const schema* s = choose_schema(path, args, num_args);
   if (s == NULL)
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
@@ -414,6 +490,7 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
   uint32_t id;
   status = add_node(ts, site, s, inputs, n, &id);
   if (status != q8_status_success) return status;
+  if (strcmp(s->op, "aten::chunk") == 0) return chunk_tuple(ts, id, out);
   q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
   if (node->kind == q8_op_relu || node->kind == q8_op_hardtanh) {
     status = clamp_of(ts, site, s, bound, given, node);

@@ -32,4 +32,9 @@ q8_status ts_conv_weights(q8_archive* archive, const q8_pickle_value* state,
 q8_status ts_linear_weights(q8_archive* archive, const q8_pickle_value* state,
                             q8_packed_weights** out, q8_error* error);
 
+/* A 0-dim int64/int32 tensor of constants.pkl (constants/<key>) as an int:
+ * the divisor of traced shape arithmetic. */
+q8_status ts_scalar_constant(q8_archive* archive, const q8_pickle_value* t, int64_t* out,
+                             q8_error* error);
+
 #endif

@@ -68,7 +68,7 @@ static q8_status pair_arg(const q8_program* p, const q8_step* s, size_t i, const
   out[0] = fallback[0], out[1] = fallback[1];
   if (absent(p, s, i)) return q8_status_success;
   const q8_value* v = &p->graph->values[arg(s, i)];
-  if (v->kind != q8_value_int_list || v->u.ints.count > 2)
+  if (v->kind != q8_value_int_list || !v->is_constant || v->u.ints.count > 2)
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
                         "argument %zu is not a constant list of one or two integers", i);
   if (v->u.ints.count == 0) return q8_status_success;
@@ -792,7 +792,16 @@ static q8_status flatten_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_e
 
 /* --- upsample_nearest2d ----------------------------------------------------------- */
 
-/* .vec(input, output_size?, scale_factors?) or (self, output_size, scales_h?, scales_w?) */
+/* Where the scale factors are: after output_size (nearest) or after
+ * output_size and align_corners (bilinear); one list (.vec) or one per axis. */
+static size_t scales_index(const q8_step* s, bool vec, size_t axis) {
+  const size_t first = s->node->kind == q8_op_upsample_bilinear2d ? 3 : 2;
+  return vec ? first : first + axis;
+}
+
+/* nearest: .vec(input, output_size?, scale_factors?) or (self, output_size, scales_h?, scales_w?)
+ * bilinear: .vec(input, output_size?, align_corners, scale_factors?) or
+ *           (self, output_size, align_corners, scales_h?, scales_w?) */
 static q8_status upsample_shape(q8_program* p, q8_step* s, q8_error* error) {
   q8_tensor_plan* in = NULL;
   q8_status status = image_arg(p, s, &in, error);
@@ -807,7 +816,7 @@ static q8_status upsample_shape(q8_program* p, q8_step* s, q8_error* error) {
     size[0] = given[0], size[1] = given[1];
   }
   for (size_t k = 0; k < 2; k++) {
-    const size_t i = vec ? 2 : 2 + k;
+    const size_t i = scales_index(s, vec, k);
     if (absent(p, s, i)) continue;
     const q8_value* v = &p->graph->values[arg(s, i)];
     if (vec && v->kind == q8_value_float_list && v->u.floats.count == 2) scales[k] = v->u.floats.items[k];
@@ -834,18 +843,60 @@ static q8_status upsample_setup(q8_program* p, q8_step* s, q8_error* error) {
   double scales[2] = {0.0, 0.0};
   const bool vec = strstr(s->node->name, ".vec") != NULL;
   for (size_t k = 0; k < 2; k++) {
-    const size_t i = vec ? 2 : 2 + k;
+    const size_t i = scales_index(s, vec, k);
     if (absent(p, s, i) || !absent(p, s, 1)) continue;
     const q8_value* v = &p->graph->values[arg(s, i)];
     scales[k] = vec ? v->u.floats.items[k] : (v->kind == q8_value_float ? v->u.number : (double)v->u.integer);
   }
-  const q8_resize2d_params params = {.mode = q8_resize_nearest, .output_height = out->shape[2],
-                                     .output_width = out->shape[3], .scale_height = scales[0],
-                                     .scale_width = scales[1], .channels = in->shape[1]};
-  q8_status status = q8_resize2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  int64_t align_corners = 0;
+  const bool bilinear = s->node->kind == q8_op_upsample_bilinear2d;
+  q8_status status = bilinear ? int_arg(p, s, 2, 0, &align_corners, error) : q8_status_success;
+  if (status != q8_status_success) return status;
+  const q8_resize2d_params params = {
+      .mode = bilinear ? q8_resize_bilinear : q8_resize_nearest, .align_corners = align_corners != 0,
+      .output_height = out->shape[2], .output_width = out->shape[3], .scale_height = scales[0],
+      .scale_width = scales[1], .channels = in->shape[1], .zero_point = in->zero_point};
+  status = q8_resize2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
   if (status == q8_status_success)
     status = q8_resize2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
                                     in->data, out->data, error);
+  return wrap(s, error, status);
+}
+
+/* --- softmax ---------------------------------------------------------------------- */
+
+/* quantized::softmax(Tensor qx, int dim, float output_scale, int output_zero_point) */
+static q8_status softmax_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 2, error);
+  if (status == q8_status_success) out_tensor(p, s)->channels_last = in->channels_last;
+  return status;
+}
+
+static q8_status softmax_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  int64_t dim;
+  q8_status status = int_arg(p, s, 1, 0, &dim, error);
+  if (status != q8_status_success) return status;
+  if (dim < 0) dim += (int64_t)in->rank;
+  if (in->rank == 0 || dim != (in->nhwc ? 1 : (int64_t)in->rank - 1))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: softmax over dimension %lld of a %zu-D tensor (only "
+                        "channels: dimension 1 of NCHW, or the last)", (long long)dim, in->rank);
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status softmax_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  q8_tensor_plan* out = out_tensor(p, s);
+  const size_t channels = inner_channels(in);
+  const q8_softmax_params params = {.channels = channels, .input = quantization_of(in),
+                                    .output = quantization_of(out)};
+  q8_status status = q8_softmax_create_nc(&params, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_softmax_setup_nc(s->shaped_op, numel(in) / channels, in->data, out->data, error);
   return wrap(s, error, status);
 }
 
@@ -965,6 +1016,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_mean] = {pass_create, mean_shape, mean_setup, NULL},
     [q8_op_flatten] = {flatten_create, flatten_shape, no_setup, flatten_run},
     [q8_op_upsample_nearest2d] = {pass_create, upsample_shape, upsample_setup, NULL},
+    [q8_op_upsample_bilinear2d] = {pass_create, upsample_shape, upsample_setup, NULL},
+    [q8_op_softmax] = {softmax_create, softmax_shape, softmax_setup, NULL},
     [q8_op_add] = {binary_create, binary_shape, binary_setup, NULL},
     [q8_op_mul] = {binary_create, binary_shape, binary_setup, NULL},
     [q8_op_hardswish] = {unary_create, same_shape, unary_setup, NULL},
@@ -975,6 +1028,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
+  const q8_lowering* layout = q8_layout_lowering_for(kind);
+  if (layout != NULL) return layout;
   if ((unsigned)kind >= q8_op_kind_count || lowerings[kind].create == NULL) return NULL;
   return &lowerings[kind];
 }

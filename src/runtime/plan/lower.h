@@ -19,6 +19,9 @@ typedef struct q8_tensor_plan {
   size_t rank;
   size_t shape[Q8_GRAPH_MAX_DIMS];
   bool nhwc; /* stored NHWC (quint8 rank 4) rather than in logical order */
+  /* Ints and int lists computed by shape arithmetic (not tensors). */
+  int64_t ints[Q8_GRAPH_MAX_DIMS];
+  size_t num_ints;
   size_t bytes;
   /* Arena placement: lifetime in step positions (inputs 0, step i: i + 1). */
   size_t def, last;
@@ -64,6 +67,9 @@ struct q8_lowering {
 
 /* The lowering of an operator kind, or NULL when q8 cannot run it. */
 const q8_lowering* q8_lowering_for(q8_op_kind kind);
+
+/* Shape arithmetic, view, chunk and channel shuffle (lower-layout.c). */
+const q8_lowering* q8_layout_lowering_for(q8_op_kind kind);
 
 /* Why an unsupported kind is unsupported (for the message). */
 const char* q8_lowering_unsupported_reason(q8_op_kind kind);

@@ -38,7 +38,7 @@ static q8_status lower_node(q8_program* p, const q8_node* node, q8_error* error)
     return q8_step_fail(step, error, q8_status_unsupported_parameter,
                         "unsupported operator: %s", q8_lowering_unsupported_reason(node->kind));
   q8_tensor_plan* out = &p->tensors[node->output];
-  out->is_tensor = true;
+  out->is_tensor = p->graph->values[node->output].kind == q8_value_tensor;
   out->dtype = p->graph->values[node->output].dtype;
   p->num_steps++; /* owned from here on, even if create fails half-way */
   return step->lowering->create(p, step, error);
@@ -139,6 +139,7 @@ static q8_status infer_shapes(q8_program* p, q8_error* error) {
     q8_status status = s->lowering->shape(p, s, error);
     if (status != q8_status_success) return status;
     q8_tensor_plan* out = &p->tensors[s->node->output];
+    if (!out->is_tensor) continue; /* a computed int or int list */
     out->nhwc = out->dtype == q8_tensor_quint8 && out->rank == 4;
     if (!tensor_bytes(out))
       return q8_step_fail(s, error, q8_status_out_of_memory, "output tensor is too large");
@@ -169,7 +170,7 @@ static void compute_lifetimes(q8_program* p) {
   for (size_t i = 0; i < p->num_steps; i++) {
     const q8_node* node = p->steps[i].node;
     p->tensors[node->output].def = i + 1;
-    p->tensors[node->output].live = true;
+    p->tensors[node->output].live = p->tensors[node->output].is_tensor;
     p->tensors[node->output].last = i + 1;
     for (size_t a = 0; a < node->num_inputs; a++) mark_use(p, node->inputs[a], i + 1);
   }
