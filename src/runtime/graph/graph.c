@@ -203,12 +203,14 @@ static const op_name op_names[] = {
     {"aten::size", q8_op_size, false},
     {"aten::floor_divide", q8_op_floor_divide, false},
     {"aten::floordiv", q8_op_floor_divide, false},
+    {"aten::mul", q8_op_int_mul, false},
     {"prim::ListConstruct", q8_op_list_construct, false},
 };
 
 q8_value_kind q8_op_output_kind(q8_op_kind kind) {
   switch (kind) {
     case q8_op_size:
+    case q8_op_int_mul:
     case q8_op_floor_divide: return q8_value_int;
     case q8_op_list_construct: return q8_value_int_list;
     default: return q8_value_tensor;

@@ -130,6 +130,7 @@ typedef enum q8_op_kind {
    * outputs are ints (or int lists) that are not constant. */
   q8_op_size,              /* aten::size.int(self, dim) -> int */
   q8_op_floor_divide,      /* aten::floor_divide / floordiv on ints */
+  q8_op_int_mul,           /* aten::mul on ints (quantized::mul is q8_op_mul) */
   q8_op_list_construct,    /* prim::ListConstruct of ints, some computed -> int[] */
   q8_op_kind_count
 } q8_op_kind;

@@ -407,6 +407,7 @@ static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const ui
     case q8_op_transpose: return g->values[args[0]].dtype;
     case q8_op_size:
     case q8_op_floor_divide:
+    case q8_op_int_mul:
     case q8_op_list_construct: return q8_tensor_unknown;
     default: return q8_tensor_quint8;
   }
@@ -476,7 +477,7 @@ static q8_status exec_op(frontend* f, int64_t index) {
                          "unsupported operator %s at instruction %zu", full, f->pc);
   const q8_value_kind first = f->graph->values[args[0]].kind;
   if (first != q8_value_tensor && first != q8_value_tensor_list &&
-      !(kind == q8_op_floor_divide && first == q8_value_int))
+      !((kind == q8_op_floor_divide || kind == q8_op_int_mul) && first == q8_value_int))
     return q8_graph_fail(f->error, q8_status_invalid_parameter,
                          "%s at instruction %zu: first argument is not a tensor", full, f->pc);
   uint32_t out;

@@ -130,6 +130,7 @@ static const schema schemas[] = {
     {"torch.chunk", "aten::chunk", "", 3, {REQ("self"), REQ("chunks"), INT("dim", 0)}},
     {"torch.size", "aten::size", "int", 2, {REQ("self"), REQ("dim")}},
     {"torch.floor_divide", "aten::floor_divide", "", 2, {REQ("self"), REQ("other")}},
+    {"torch.mul", "aten::mul", "Tensor", 2, {REQ("self"), REQ("other")}},
     {"torch.to", "aten::to", "dtype", 5,
      {REQ("self"), REQ("dtype"), FLAG("non_blocking", 0), FLAG("copy", 0), NONE("memory_format")}},
 };
@@ -424,7 +425,7 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
                    "unsupported operator %s", name);
   const q8_value_kind first = ts->graph->values[inputs[0]].kind;
   if (first != q8_value_tensor && first != q8_value_tensor_list &&
-      !(kind == q8_op_floor_divide && first == q8_value_int))
+      !((kind == q8_op_floor_divide || kind == q8_op_int_mul) && first == q8_value_int))
     return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
                    "%s: first argument is not a tensor", s->call);
   if (kind == q8_op_chunk)

@@ -71,7 +71,8 @@ static q8_status scalar_create(q8_program* p, q8_step* s, q8_error* error) {
   }
   if (s->node->kind == q8_op_size && (tensor_at(p, s, 0) == NULL || s->node->num_inputs != 2))
     return q8_step_fail(s, error, q8_status_unsupported_parameter, "takes a tensor and a dimension");
-  if (s->node->kind == q8_op_floor_divide && s->node->num_inputs != 2)
+  if ((s->node->kind == q8_op_floor_divide || s->node->kind == q8_op_int_mul) &&
+      s->node->num_inputs != 2)
     return q8_step_fail(s, error, q8_status_unsupported_parameter, "takes two ints");
   if (s->node->num_inputs > Q8_GRAPH_MAX_DIMS)
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
@@ -104,6 +105,19 @@ static q8_status floor_divide_shape(q8_program* p, q8_step* s, q8_error* error) 
   if (a % b != 0 && (a < 0) != (b < 0)) q--; /* rounds towards minus infinity */
   q8_tensor_plan* out = out_of(p, s);
   out->ints[0] = q;
+  out->num_ints = 1;
+  return q8_status_success;
+}
+
+static q8_status int_mul_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t a, b;
+  if (!scalar_of(p, arg(s, 0), &a) || !scalar_of(p, arg(s, 1), &b))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: only ints are multiplied by aten::mul");
+  if (a < -INT32_MAX || a > INT32_MAX || b < -INT32_MAX || b > INT32_MAX)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "operands too large");
+  q8_tensor_plan* out = out_of(p, s);
+  out->ints[0] = a * b;
   out->num_ints = 1;
   return q8_status_success;
 }
@@ -337,6 +351,7 @@ static q8_status shuffle_setup(q8_program* p, q8_step* s, q8_error* error) {
 static const q8_lowering size_lowering = {scalar_create, size_shape, nothing, nothing_to_run};
 static const q8_lowering floor_divide_lowering = {scalar_create, floor_divide_shape, nothing,
                                                   nothing_to_run};
+static const q8_lowering int_mul_lowering = {scalar_create, int_mul_shape, nothing, nothing_to_run};
 static const q8_lowering list_lowering = {scalar_create, list_shape, nothing, nothing_to_run};
 static const q8_lowering view_lowering = {view_create, view_shape, nothing, view_run};
 static const q8_lowering transpose_lowering = {transpose_create, NULL, NULL, NULL};
@@ -347,6 +362,7 @@ const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
   switch (kind) {
     case q8_op_size: return &size_lowering;
     case q8_op_floor_divide: return &floor_divide_lowering;
+    case q8_op_int_mul: return &int_mul_lowering;
     case q8_op_list_construct: return &list_lowering;
     case q8_op_view: return &view_lowering;
     case q8_op_transpose: return &transpose_lowering;
