@@ -1,4 +1,5 @@
 #include "bytecode.h"
+#include "tensor-data.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 /* Bounds against hostile files (far above any real model). */
 #define MAX_STACK 65536
 #define MAX_REGISTERS 65536
-#define MAX_TENSOR_ELEMENTS (UINT64_C(1) << 31)
 /* Constant-condition jumps may go backwards; bound the executed steps. */
 #define MAX_STEPS_PER_INSTRUCTION 16
 
@@ -37,56 +37,10 @@ static q8_status bad(frontend* f, const char* what) {
 
 /* --- tensor data from constants/N.storage ------------------------------------ */
 
-/* Copies the elements of a tensor view into a dense row-major malloc'd
- * array (element type of its storage), following the stored strides. */
+/* A constant tensor's data, dense (see tensor-data.h). */
 static q8_status read_dense(frontend* f, const q8_pickle_value* t, void** out, size_t* numel_out) {
-  *out = NULL;
-  if (t == NULL || t->kind != q8_pickle_tensor)
-    return q8_graph_fail(f->error, q8_status_invalid_parameter,
-                         "bytecode.pkl: constant %s is not a tensor", t ? q8_pickle_kind_name(t->kind) : "?");
-  const q8_tensor_ref* ref = &t->u.tensor;
-  const q8_pickle_value* storage = ref->storage;
-  const size_t esize = q8_dtype_size(storage->u.storage.dtype);
-  uint64_t numel = 1;
-  for (size_t d = 0; d < ref->dim; d++) {
-    numel *= (uint64_t)ref->sizes[d];
-    if (numel > MAX_TENSOR_ELEMENTS)
-      return q8_graph_fail(f->error, q8_status_invalid_parameter,
-                           "bytecode.pkl: tensor in '%s' is too large", storage->u.storage.key);
-  }
-  /* Weights are dense views; a broadcast (zero-stride) view larger than its
-   * storage would let a tiny file make q8 allocate gigabytes. */
-  if (numel > (uint64_t)storage->u.storage.numel)
-    return q8_graph_fail(f->error, q8_status_invalid_parameter,
-                         "bytecode.pkl: tensor in '%s' has %llu elements, more than its storage's %lld",
-                         storage->u.storage.key, (unsigned long long)numel,
-                         (long long)storage->u.storage.numel);
-  char entry[512];
-  snprintf(entry, sizeof(entry), "constants/%s", storage->u.storage.key);
-  void* data = NULL;
-  q8_status status =
-      q8_archive_read_storage(f->archive, entry, storage->u.storage.bytes, &data, f->error);
-  if (status != q8_status_success) return status;
-  uint8_t* dense = malloc(numel == 0 ? 1 : (size_t)numel * esize);
-  if (dense == NULL) {
-    free(data);
-    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
-  }
-  /* The pickle decoder checked that the view fits in the storage. */
-  size_t index[Q8_PICKLE_MAX_DIMS] = {0};
-  for (uint64_t e = 0; e < numel; e++) {
-    int64_t offset = ref->storage_offset;
-    for (size_t d = 0; d < ref->dim; d++) offset += (int64_t)index[d] * ref->strides[d];
-    memcpy(dense + e * esize, (const uint8_t*)data + (size_t)offset * esize, esize);
-    for (size_t d = ref->dim; d-- > 0;) {
-      if (++index[d] < (size_t)ref->sizes[d]) break;
-      index[d] = 0;
-    }
-  }
-  free(data);
-  *out = dense;
-  *numel_out = (size_t)numel;
-  return q8_status_success;
+  return q8_read_dense_tensor(f->archive, "bytecode.pkl", "constants", t, out, numel_out,
+                              f->error);
 }
 
 /* A 1-D float tensor (float32 or float64) as floats. */

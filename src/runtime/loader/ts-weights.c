@@ -1,11 +1,10 @@
 #include "ts-weights.h"
+#include "tensor-data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Far above any real layer; keeps size arithmetic away from overflow. */
-#define MAX_TENSOR_ELEMENTS (UINT64_C(1) << 31)
 /* What the conv config of a .ptl stores (int16) and the lowering accepts. */
 #define MAX_CONV_PARAM 32767
 
@@ -13,50 +12,10 @@ static q8_status oom(q8_error* error) {
   return q8_graph_fail(error, q8_status_out_of_memory, "data.pkl: out of memory");
 }
 
-/* The elements of a tensor view, dense in row-major order of its sizes, in
- * the element type of its storage (data/<key>). The pickle decoder checked
- * that the view lies inside the storage. */
+/* A state tensor's data (storage data/<key>), dense (see tensor-data.h). */
 static q8_status read_dense(q8_archive* archive, const q8_pickle_value* t, void** out,
                             size_t* numel_out, q8_error* error) {
-  *out = NULL;
-  if (t == NULL || t->kind != q8_pickle_tensor)
-    return q8_graph_fail(error, q8_status_invalid_parameter,
-                         "data.pkl: a module state holds %s where a tensor belongs",
-                         t ? q8_pickle_kind_name(t->kind) : "nothing");
-  const q8_tensor_ref* ref = &t->u.tensor;
-  const q8_pickle_value* storage = ref->storage;
-  const size_t esize = q8_dtype_size(storage->u.storage.dtype);
-  uint64_t numel = 1;
-  for (size_t d = 0; d < ref->dim; d++) {
-    numel *= (uint64_t)ref->sizes[d];
-    if (numel > MAX_TENSOR_ELEMENTS)
-      return q8_graph_fail(error, q8_status_invalid_parameter,
-                           "data.pkl: tensor in 'data/%s' is too large", storage->u.storage.key);
-  }
-  char entry[600];
-  snprintf(entry, sizeof(entry), "data/%.500s", storage->u.storage.key);
-  void* data = NULL;
-  q8_status status = q8_archive_read_storage(archive, entry, storage->u.storage.bytes, &data, error);
-  if (status != q8_status_success) return status;
-  uint8_t* dense = malloc(numel == 0 ? 1 : (size_t)numel * esize);
-  if (dense == NULL) {
-    free(data);
-    return oom(error);
-  }
-  size_t index[Q8_PICKLE_MAX_DIMS] = {0};
-  for (uint64_t e = 0; e < numel; e++) {
-    int64_t offset = ref->storage_offset;
-    for (size_t d = 0; d < ref->dim; d++) offset += (int64_t)index[d] * ref->strides[d];
-    memcpy(dense + e * esize, (const uint8_t*)data + (size_t)offset * esize, esize);
-    for (size_t d = ref->dim; d-- > 0;) {
-      if (++index[d] < (size_t)ref->sizes[d]) break;
-      index[d] = 0;
-    }
-  }
-  free(data);
-  *out = dense;
-  *numel_out = (size_t)numel;
-  return q8_status_success;
+  return q8_read_dense_tensor(archive, "data.pkl", "data", t, out, numel_out, error);
 }
 
 /* `expected` float32 or float64 values as floats. */
