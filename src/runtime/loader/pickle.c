@@ -313,12 +313,18 @@ static q8_status seq_append(vm* m, q8_pickle_value* seq, q8_pickle_value* const*
   return q8_status_success;
 }
 
+/* The stack from `start` on; NULL while the stack was never allocated (an
+ * empty MARK ... TUPLE), where `m->stack + start` would be undefined. */
+static q8_pickle_value* const* stack_from(const vm* m, size_t start) {
+  return m->stack != NULL ? m->stack + start : NULL;
+}
+
 /* Tuple of the top n items above the mark floor (which the caller checked). */
 static q8_status make_tuple(vm* m, size_t start) {
   q8_pickle_value* t;
   q8_status status = new_node(m, q8_pickle_tuple, &t);
   if (status == q8_status_success)
-    status = seq_append(m, t, m->stack + start, m->stack_len - start);
+    status = seq_append(m, t, stack_from(m, start), m->stack_len - start);
   if (status != q8_status_success) return status;
   m->stack_len = start;
   return push(m, t);
@@ -854,7 +860,8 @@ static q8_status op_append(vm* m) {
   m->stack_len = start;
   q8_pickle_value* list;
   status = target(m, q8_pickle_list, &list);
-  return status != q8_status_success ? status : seq_append(m, list, m->stack + start, end - start);
+  return status != q8_status_success ? status
+                                     : seq_append(m, list, stack_from(m, start), end - start);
 }
 
 static q8_status op_setitem(vm* m) {
@@ -869,7 +876,7 @@ static q8_status op_setitem(vm* m) {
   q8_pickle_value* dict;
   status = target(m, q8_pickle_dict, &dict);
   return status != q8_status_success ? status
-                                     : dict_add(m, dict, m->stack + start, (end - start) / 2);
+                                     : dict_add(m, dict, stack_from(m, start), (end - start) / 2);
 }
 
 static q8_status op_mark(vm* m) {
