@@ -4,7 +4,7 @@
 # are present, so it is cheap to run before every build.
 set -eu
 packages="build-essential cmake pkg-config libcpuinfo-dev libpthreadpool-dev libzip-dev \
-libcmocka-dev libbenchmark-dev"
+libcmocka-dev libbenchmark-dev clang libclang-rt-14-dev valgrind"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
