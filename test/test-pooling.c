@@ -548,11 +548,7 @@ static q8_status error_call(size_t index, q8_error* err) {
 static void error_case(size_t index) {
   q8_error err = {q8_status_success, ""};
   const q8_status s = error_call(index, &err);
-  if (s != expectations[index].status || err.status != s ||
-      strstr(err.message, expectations[index].message) == NULL) {
-    fail_msg("error case %zu: got status %d message '%s'; expected %d containing '%s'", index,
-             (int)s, err.message, (int)expectations[index].status, expectations[index].message);
-  }
+  test_expect_error(index, s, &err, expectations[index].status, expectations[index].message);
 }
 
 int main(void) {

@@ -45,6 +45,14 @@ void test_assert_bytes_equal(const uint8_t* expected, const uint8_t* actual, siz
   }
 }
 
+void test_expect_error(size_t index, q8_status got, const q8_error* err, q8_status status,
+                       const char* needle) {
+  if (got != status || err->status != got || strstr(err->message, needle) == NULL) {
+    fail_msg("error case %zu: got status %d message '%s'; expected %d containing '%s'", index,
+             (int)got, err->message, (int)status, needle);
+  }
+}
+
 const char* test_isa_name(void) { return q8_isa_name(q8_default_isa()); }
 
 int test_skip_unsupported_isa(const char* suite) {

@@ -84,6 +84,11 @@ int test_run_cases(const char* group, size_t count, test_case_fn fn);
 void test_assert_bytes_equal(const uint8_t* expected, const uint8_t* actual, size_t n,
                              const char* what, size_t case_index);
 
+/* Fails unless a call returned `status`, recorded it in *err, and its
+ * message contains `needle` (case `index` names the failure). */
+void test_expect_error(size_t index, q8_status got, const q8_error* err, q8_status status,
+                       const char* needle);
+
 /* The ISA the operators under test run on (Q8_ISA, else the default). */
 const char* test_isa_name(void);
 
