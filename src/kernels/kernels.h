@@ -121,5 +121,13 @@ extern const q8_elementwise_config q8_scalar_elementwise_kernels;
 extern const q8_pooling_config q8_scalar_pooling_kernels;
 extern const q8_kernel_table q8_avx2_kernels;       /* x86-64 builds only */
 extern const q8_kernel_table q8_avx512vnni_kernels; /* x86-64 builds only */
+/* ARM: "neon" is portable NEON intrinsics (ARMv7 and ARM64 builds), the
+ * others ARM64 only; the elementwise and pooling families are shared. */
+extern const q8_kernel_table q8_neon_kernels;
+extern const q8_elementwise_config q8_neon_elementwise_kernels;
+extern const q8_pooling_config q8_neon_pooling_kernels;
+extern const q8_kernel_table q8_neon64_kernels;
+extern const q8_kernel_table q8_neondot_kernels;
+extern const q8_kernel_table q8_neoni8mm_kernels;
 
 #endif /* Q8_KERNELS_H */
