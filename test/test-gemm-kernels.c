@@ -118,10 +118,11 @@ static int any_weight_zero_point(const problem* p) {
 }
 
 /* Packs for (nr, kr): one block per nr columns. */
-static void* pack_static(const problem* p, uint32_t nr, uint32_t kr, size_t* block_stride) {
+static void* pack_static(const problem* p, const q8_gemm_config* cfg, size_t* block_stride) {
   const q8_gemm_weights g = problem_weights(p);
+  const uint32_t nr = cfg->nr, kr = cfg->kr;
   void* packed = malloc(q8_gemm_packed_size(p->nc, p->kc, p->ks, nr, kr, 2));
-  q8_pack_gemm_static(&g, nr, kr, p->in_scale, p->izp, p->out_scale, packed);
+  q8_pack_gemm_static(&g, nr, kr, p->in_scale, p->izp + cfg->a_offset, p->out_scale, packed);
   *block_stride = q8_gemm_packed_size(nr, p->kc, p->ks, nr, kr, 2);
   return packed;
 }
@@ -156,8 +157,8 @@ static void gemm_case(size_t index) {
   const q8_requant_params params = {p.ozp, p.qmin, p.qmax, (uint8_t)any_weight_zero_point(&p)};
 
   size_t stride, scalar_stride;
-  void* packed = pack_static(&p, g->nr, g->kr, &stride);
-  void* scalar_packed = pack_static(&p, scalar->gemm.nr, scalar->gemm.kr, &scalar_stride);
+  void* packed = pack_static(&p, g, &stride);
+  void* scalar_packed = pack_static(&p, &scalar->gemm, &scalar_stride);
   guarded c = output_buffer(p.mr, c_stride, p.nc);
   guarded expected = output_buffer(p.mr, c_stride, p.nc);
 
@@ -223,8 +224,8 @@ static void igemm_case(size_t index) {
   }
 
   size_t stride, scalar_stride;
-  void* packed = pack_static(&p, g->nr, g->kr, &stride);
-  void* scalar_packed = pack_static(&p, scalar->gemm.nr, scalar->gemm.kr, &scalar_stride);
+  void* packed = pack_static(&p, g, &stride);
+  void* scalar_packed = pack_static(&p, &scalar->gemm, &scalar_stride);
   guarded c = output_buffer(p.mr, c_stride, p.nc);
   guarded expected = output_buffer(p.mr, c_stride, p.nc);
 
@@ -301,8 +302,9 @@ enum { MAX_PIXELS = 5, MAX_DW_KS = 25 };
 static void dwconv_case(size_t index) {
   test_rng rng = {index * 15485863 + 11};
   const q8_dwconv_config* d = &table->dwconv;
-  static const int64_t kernel_sizes[] = {1, 2, 3, 4, 9, 25};
-  const size_t ks = (size_t)rng_pick(&rng, 6, kernel_sizes);
+  /* 9 and 25 reach the specialized 3x3 and 5x5 kernels where a table has them. */
+  static const int64_t kernel_sizes[] = {1, 2, 3, 4, 9, 25, 9, 25};
+  const size_t ks = (size_t)rng_pick(&rng, 8, kernel_sizes);
   const size_t cr = d->cr;
   size_t channels;
   switch (index % 4) {
@@ -361,7 +363,7 @@ static void dwconv_case(size_t index) {
                         scalar_packed);
   guarded c = output_buffer(pixels, output_stride, channels);
   guarded expected = output_buffer(pixels, output_stride, channels);
-  d->dwconv(channels, pixels, ks, input, input_stride, packed, c.p, output_stride, a_offset,
+  q8_dwconv_ukernel_for(d, ks)(channels, pixels, ks, input, input_stride, packed, c.p, output_stride, a_offset,
             zero.p, &params);
   scalar->dwconv.dwconv(channels, pixels, ks, input, input_stride, scalar_packed, expected.p,
                         output_stride, a_offset, zero.p, &params);

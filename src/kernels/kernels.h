@@ -89,6 +89,12 @@ typedef void (*q8_dwconv_ukernel_fn)(size_t channels, size_t output_pixels, size
 
 typedef struct q8_gemm_config {
   uint32_t mr, nr, kr;
+  /* The static kernels read A as a + a_offset: -128 for kernels that flip
+   * A's sign bit to use signed dot products (sdot), 0 otherwise. Packing
+   * folds it in by packing with input_zero_point + a_offset; the kernel
+   * computes its row sums on the same shifted values. (The dynamic kernels
+   * take the input zero point per call and apply the offset themselves.) */
+  int32_t a_offset;
   q8_gemm_ukernel_fn gemm;
   q8_igemm_ukernel_fn igemm;
   q8_gemm_dq_ukernel_fn gemm_dq;
@@ -96,8 +102,19 @@ typedef struct q8_gemm_config {
 
 typedef struct q8_dwconv_config {
   uint32_t cr;
-  q8_dwconv_ukernel_fn dwconv;
+  q8_dwconv_ukernel_fn dwconv; /* any ks */
+  /* Optional single-pass kernels for ks == 9 (3x3) and ks == 25 (5x5), same
+   * packing and results as `dwconv`; NULL: `dwconv` serves. */
+  q8_dwconv_ukernel_fn dwconv9;
+  q8_dwconv_ukernel_fn dwconv25;
 } q8_dwconv_config;
+
+/* The depthwise kernel of `cfg` for ks taps. */
+static inline q8_dwconv_ukernel_fn q8_dwconv_ukernel_for(const q8_dwconv_config* cfg, size_t ks) {
+  if (ks == 9 && cfg->dwconv9 != NULL) return cfg->dwconv9;
+  if (ks == 25 && cfg->dwconv25 != NULL) return cfg->dwconv25;
+  return cfg->dwconv;
+}
 
 /* The kernel table of one ISA. Elementwise, pooling and other operator
  * families add their configs here. */

@@ -148,8 +148,8 @@ static q8_status pack_weights(convolution_op* op, const int8_t* weights, const f
           .bias = bias ? bias + c0 : NULL,
           .weight = {wq->scales + c0 * per_channel,
                      wq->zero_points ? wq->zero_points + c0 * per_channel : NULL, per_channel}};
-      q8_pack_gemm_static(&gw, k->gemm.nr, k->gemm.kr, input.scale, input.zero_point,
-                          output.scale, (char*)op->packed + grp * op->packed_group_stride);
+      q8_pack_gemm_static(&gw, k->gemm.nr, k->gemm.kr, input.scale,
+                          input.zero_point + k->gemm.a_offset, output.scale, (char*)op->packed + grp * op->packed_group_stride);
     }
   }
   op->requant.subtract_row_sums =
@@ -356,8 +356,8 @@ typedef struct dwconv_context {
 static void dwconv_row(void* context, size_t row) {
   const convolution_op* op = ((const dwconv_context*)context)->op;
   const size_t ks = kernel_size(&op->geo), ow = op->output_width;
-  const q8_dwconv_config* cfg = &op->base.kernels->dwconv;
-  cfg->dwconv(op->geo.groups, ow, ks, op->indirection + row * ow * ks, ks, op->packed,
+  const q8_dwconv_ukernel_fn dwconv = q8_dwconv_ukernel_for(&op->base.kernels->dwconv, ks);
+  dwconv(op->geo.groups, ow, ks, op->indirection + row * ow * ks, ks, op->packed,
               op->output + row * ow * op->geo.output_pixel_stride, op->geo.output_pixel_stride, 0,
               op->zero, &op->requant);
 }
