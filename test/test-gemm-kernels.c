@@ -122,7 +122,7 @@ static void* pack_static(const problem* p, const q8_gemm_config* cfg, size_t* bl
   const q8_gemm_weights g = problem_weights(p);
   const uint32_t nr = cfg->nr, kr = cfg->kr;
   void* packed = malloc(q8_gemm_packed_size(p->nc, p->kc, p->ks, nr, kr, 2));
-  q8_pack_gemm_static(&g, nr, kr, p->in_scale, p->izp + cfg->a_offset, p->out_scale, packed);
+  q8_pack_gemm_static(&g, nr, kr, p->in_scale, p->izp + cfg->a_value_offset, p->out_scale, packed);
   *block_stride = q8_gemm_packed_size(nr, p->kc, p->ks, nr, kr, 2);
   return packed;
 }

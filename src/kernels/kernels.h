@@ -91,10 +91,10 @@ typedef struct q8_gemm_config {
   uint32_t mr, nr, kr;
   /* The static kernels read A as a + a_offset: -128 for kernels that flip
    * A's sign bit to use signed dot products (sdot), 0 otherwise. Packing
-   * folds it in by packing with input_zero_point + a_offset; the kernel
+   * folds it in by packing with input_zero_point + a_value_offset; the kernel
    * computes its row sums on the same shifted values. (The dynamic kernels
    * take the input zero point per call and apply the offset themselves.) */
-  int32_t a_offset;
+  int32_t a_value_offset;
   q8_gemm_ukernel_fn gemm;
   q8_igemm_ukernel_fn igemm;
   q8_gemm_dq_ukernel_fn gemm_dq;

@@ -149,7 +149,7 @@ static q8_status pack_weights(convolution_op* op, const int8_t* weights, const f
           .weight = {wq->scales + c0 * per_channel,
                      wq->zero_points ? wq->zero_points + c0 * per_channel : NULL, per_channel}};
       q8_pack_gemm_static(&gw, k->gemm.nr, k->gemm.kr, input.scale,
-                          input.zero_point + k->gemm.a_offset, output.scale, (char*)op->packed + grp * op->packed_group_stride);
+                          input.zero_point + k->gemm.a_value_offset, output.scale, (char*)op->packed + grp * op->packed_group_stride);
     }
   }
   op->requant.subtract_row_sums =

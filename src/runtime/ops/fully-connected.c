@@ -120,7 +120,7 @@ q8_status q8_fully_connected_create(const q8_fully_connected_params* p, const in
   }
   const q8_gemm_weights gw = gemm_weights(&shape, &p->weight, weights, bias);
   const q8_gemm_config* cfg = &op->base.kernels->gemm;
-  q8_pack_gemm_static(&gw, cfg->nr, cfg->kr, p->input.scale, p->input.zero_point + cfg->a_offset,
+  q8_pack_gemm_static(&gw, cfg->nr, cfg->kr, p->input.scale, p->input.zero_point + cfg->a_value_offset,
                       p->output.scale, op->packed);
   op->requant.output_zero_point = p->output.zero_point;
   op->requant.output_min = p->output_min;
