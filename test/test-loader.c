@@ -477,7 +477,7 @@ static void archive_limits(void** state) {
   q8_archive* ar = open_fixture(FIXTURE("tiny.pt"), &limits);
   assert_int_equal(q8_archive_read(ar, "data.pkl", &bytes, &n, &err),
                    q8_status_unsupported_parameter);
-  expect_message(&err, "entry 'tiny/data.pkl' is too large: 1362 bytes exceed the limit of 1000");
+  expect_message(&err, "entry 'tiny/data.pkl' is too large: 1362 bytes, above max_entry_bytes (1000)");
   assert_q8_ok(q8_archive_read(ar, "version", &bytes, &n, &err));
   free(bytes);
   q8_archive_close(ar);
@@ -489,7 +489,7 @@ static void archive_limits(void** state) {
   free(bytes);
   assert_int_equal(q8_archive_read(ar, "data.pkl", &bytes, &n, &err),
                    q8_status_unsupported_parameter);
-  expect_message(&err, "in total");
+  expect_message(&err, "above max_file_bytes (2000)");
   q8_archive_close(ar);
 
   limits = q8_archive_default_limits();
@@ -498,7 +498,7 @@ static void archive_limits(void** state) {
   assert_int_equal(
       q8_archive_read(ar, "code/__torch__/torch/ao/nn/quantized/modules/conv.py", &bytes, &n, &err),
       q8_status_unsupported_parameter);
-  expect_message(&err, "compression ratio beyond 2");
+  expect_message(&err, "compression ratio at or above max_compression_ratio (2;");
   assert_q8_ok(q8_archive_read(ar, "data.pkl", &bytes, &n, &err)); /* stored: ratio 1 */
   free(bytes);
   assert_int_equal(q8_archive_read(ar, "nothing.pkl", &bytes, &n, &err),
@@ -512,7 +512,7 @@ static void archive_limits(void** state) {
   assert_int_equal(q8_archive_open_file(FIXTURE("tiny.pt"), &limits, &ar, &err),
                    q8_status_unsupported_parameter);
   assert_null(ar);
-  expect_message(&err, "23 entries exceed the limit of 5");
+  expect_message(&err, "23 entries, above max_entries (5)");
   assert_int_equal(q8_archive_open_file(FIXTURE("missing.pt"), NULL, &ar, &err),
                    q8_status_invalid_parameter);
   expect_message(&err, "cannot open");
@@ -600,30 +600,33 @@ static void pickle_lengths(void** state) {
       "\x80\x02X\xff\xff\xff\x7f"
       "abc.",
       q8_status_unsupported_parameter,
-      "a string of 2147483647 bytes exceeds the limit of 16777216");
+      "a string of 2147483647 bytes, above max_string_bytes (16777216)");
   EXPECT_PICKLE_ERROR("\x80\x02\x8d\xff\xff\xff\xff\xff\xff\xff\xff.",
                       q8_status_unsupported_parameter,
-                      "a string of 18446744073709551615 bytes exceeds the limit");
+                      "a string of 18446744073709551615 bytes, above max_string_bytes");
   EXPECT_PICKLE_ERROR("\x80\x02T\xff\xff\xff\xff.", q8_status_invalid_parameter, "negative length");
   q8_pickle_limits limits = q8_pickle_default_limits();
   limits.max_string = 2;
   expect_pickle_error(
       "\x80\x02X\x03\x00\x00\x00"
       "abc.",
-      12, &limits, q8_status_unsupported_parameter, "a string of 3 bytes exceeds the limit of 2");
+      12, &limits, q8_status_unsupported_parameter, "a string of 3 bytes, above max_string_bytes (2)");
   expect_pickle_error(
       "\x80\x02"
       "cabc\nd\n.",
-      10, &limits, q8_status_invalid_parameter, "no end of line within 3 bytes");
+      10, &limits, q8_status_unsupported_parameter,
+      "a name line longer than max_string_bytes (2)");
+  expect_pickle_error("\x80\x02" "cab", 5, NULL, q8_status_invalid_parameter,
+                      "no end of line within 2 bytes");
   limits = q8_pickle_default_limits();
   limits.max_memo = 100;
   expect_pickle_error(
       "\x80\x02Nr\x00\x00\x01\x00.", 9, &limits, q8_status_unsupported_parameter,
-      "LONG_BINPUT at offset 3 in t.pkl: memo index 65536 exceeds the limit of 100");
+      "LONG_BINPUT at offset 3 in t.pkl: memo index 65536 is not below max_pickle_memo (100)");
   limits = q8_pickle_default_limits();
   limits.max_nodes = 3;
   expect_pickle_error("\x80\x02NNNN\x85\x85\x85.", 10, &limits, q8_status_unsupported_parameter,
-                      "more than 3 nodes");
+                      "more than max_pickle_nodes (3) values");
   /* Integers: BININT2 unsigned, LONG1 sign-extended. */
   q8_error err = {0};
   q8_pickle* p;
@@ -645,13 +648,13 @@ static void pickle_depth(void** state) {
   memset(data + 2, '(', N);
   data[N + 2] = '.';
   expect_pickle_error(data, N + 3, NULL, q8_status_unsupported_parameter,
-                      "more than 1000 open MARKs");
+                      "more than max_pickle_depth (1000) open MARKs");
   /* Nesting built without marks: TUPLE1 applied again and again. */
   data[2] = 'N';
   memset(data + 3, 0x85, N);
   data[N + 3] = '.';
   expect_pickle_error(data, N + 4, NULL, q8_status_unsupported_parameter,
-                      "nesting deeper than 1000");
+                      "nesting deeper than max_pickle_depth (1000)");
   /* Exactly at the limit: None under 999 tuples is 1000 levels. */
   data[3 + 999] = '.';
   q8_error err = {0};
@@ -662,7 +665,7 @@ static void pickle_depth(void** state) {
   data[3 + 999] = 0x85;
   data[3 + 1000] = '.';
   expect_pickle_error(data, 3 + 1001, NULL, q8_status_unsupported_parameter,
-                      "nesting deeper than 1000");
+                      "nesting deeper than max_pickle_depth (1000)");
   free(data);
   /* A DAG with 2^40 paths (each tuple holds its child twice) is walked in
    * linear time. */

@@ -114,7 +114,8 @@ static size_t try_variant(const model_file* m, const uint8_t* bytes, size_t size
   if (bytes == NULL) return 0;
   atomic_fetch_add(&case_number, 1);
   atomic_store(&case_running, 1);
-  const q8_model_options options = {q8_isa_auto, 64u << 20};
+  const q8_model_options options = {
+      .isa = q8_isa_auto, .limits = {.max_entry_bytes = 64u << 20, .max_file_bytes = 64u << 20}};
   q8_model* model = (q8_model*)(uintptr_t)1; /* must be NULL after a failure */
   q8_error err = {0};
   /* A copy of exactly `size` bytes, so ASan sees any read past the end. */

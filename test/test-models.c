@@ -267,6 +267,54 @@ static void truncated_file(void** state) {
   free(data);
 }
 
+/* Each limit of q8_model_limits, set far below what a committed model needs,
+ * makes the load fail with a message naming it, for both file formats; the
+ * defaults, spelled out, load the model. */
+typedef struct limit_case {
+  const char* field;
+  size_t offset; /* of the field in q8_model_limits */
+  uint64_t tiny;
+  bool compressed_only; /* .ptl files store every entry uncompressed */
+} limit_case;
+
+#define LIMIT_CASE(field, tiny) {#field, offsetof(q8_model_limits, field), tiny, false}
+
+static void load_limits(void** state) {
+  static const limit_case cases[] = {
+      LIMIT_CASE(max_entry_bytes, 64),     LIMIT_CASE(max_file_bytes, 2000),
+      {"max_compression_ratio", offsetof(q8_model_limits, max_compression_ratio), 1, true},
+      LIMIT_CASE(max_entries, 3),
+      LIMIT_CASE(max_tensor_bytes, 16),    LIMIT_CASE(max_weight_bytes, 300),
+      LIMIT_CASE(max_graph_nodes, 2),      LIMIT_CASE(max_pickle_depth, 2),
+      LIMIT_CASE(max_pickle_memo, 2),      LIMIT_CASE(max_pickle_nodes, 10),
+      LIMIT_CASE(max_string_bytes, 4),
+  };
+  static const char* const files[] = {"conv_blocks.ptl", "conv_blocks.pt"};
+  for (size_t f = 0; f < 2; f++) {
+    size_t size;
+    uint8_t* data = load_model_bytes(state, files[f], &size);
+    q8_model_options options = {.isa = q8_isa_auto, .limits = q8_model_default_limits()};
+    q8_error err = {0};
+    q8_model* model = NULL;
+    assert_q8_ok(q8_model_load_memory(data, size, &options, &model, &err));
+    q8_model_delete(model);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      if (cases[i].compressed_only && f == 0) continue;
+      q8_model_options tight = {.isa = q8_isa_auto};
+      memcpy((char*)&tight.limits + cases[i].offset, &cases[i].tiny, sizeof(uint64_t));
+      model = (q8_model*)&err;
+      const q8_status status = q8_model_load_memory(data, size, &tight, &model, &err);
+      if (status != q8_status_unsupported_parameter) {
+        fail_msg("%s with %s = %llu: status %d ('%s')", files[f], cases[i].field,
+                 (unsigned long long)cases[i].tiny, status, err.message);
+      }
+      assert_null(model);
+      expect_message(&err, cases[i].field);
+    }
+    free(data);
+  }
+}
+
 /* Loads conv_blocks.ptl with its bytecode.pkl edited by `edit`. */
 static q8_status load_edited(void** state, void (*edit)(uint8_t*, size_t), q8_error* err) {
   size_t size, pkl_size, edited_size;
@@ -403,6 +451,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test_prestate(replans_on_new_shape, dir),
       cmocka_unit_test(graph_passes),
       cmocka_unit_test_prestate(truncated_file, dir),
+      cmocka_unit_test_prestate(load_limits, dir),
       cmocka_unit_test_prestate(corrupted_pickle_byte, dir),
       cmocka_unit_test_prestate(unknown_opcode, dir),
       cmocka_unit_test_prestate(unsupported_operator, dir),

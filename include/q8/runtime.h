@@ -55,9 +55,33 @@ typedef enum q8_tensor_type {
 typedef struct q8_model q8_model;
 typedef struct q8_context q8_context;
 
+/*
+ * Bounds on what a model file may make q8 read, allocate or build: model
+ * files are untrusted. A field left 0 takes the default shown. A load that
+ * hits a limit fails with q8_status_unsupported_parameter and a message that
+ * names the field ("... above max_tensor_bytes (1073741824)"); raise the
+ * field to accept such a file.
+ */
+typedef struct q8_model_limits {
+  uint64_t max_entry_bytes;       /* one zip entry, uncompressed: 1 GiB */
+  uint64_t max_file_bytes;        /* all entries read, uncompressed: 4 GiB */
+  uint64_t max_compression_ratio; /* of a compressed entry (zip bombs): 200 */
+  uint64_t max_entries;           /* entries in the zip: 65536 */
+  uint64_t max_tensor_bytes;      /* one weight/constant tensor: 1 GiB */
+  uint64_t max_weight_bytes;      /* all tensors of the model: 2 GiB */
+  uint64_t max_graph_nodes;       /* operators in the graph: 262144 */
+  uint64_t max_pickle_depth;      /* nesting in a pickle: 1000 (at most 10000) */
+  uint64_t max_pickle_memo;       /* memo entries of a pickle: 1048576 */
+  uint64_t max_pickle_nodes;      /* values in one pickle: 4194304 */
+  uint64_t max_string_bytes;      /* one pickled string or name: 16 MiB */
+} q8_model_limits;
+
+/* The defaults, as numbers (for raising one limit relative to its default). */
+q8_model_limits q8_model_default_limits(void);
+
 typedef struct q8_model_options {
-  q8_isa isa;                /* micro-kernel table, q8_isa_auto for the best */
-  uint64_t max_file_bytes;   /* 0: 1 GiB per zip entry, 4 GiB in total */
+  q8_isa isa;             /* micro-kernel table, q8_isa_auto for the best */
+  q8_model_limits limits; /* zeros: the defaults */
 } q8_model_options;
 
 /* Loads a .ptl or .pt file; options may be NULL. Unsupported operators fail here

@@ -3,6 +3,7 @@
  * file; a context is a program (operators + activations) lowered from it.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,13 +29,48 @@ struct q8_context {
   bool profiled; /* a profiled run completed */
 };
 
-static q8_archive_limits limits_from(const q8_model_options* options) {
-  q8_archive_limits limits = q8_archive_default_limits();
-  if (options != NULL && options->max_file_bytes != 0) {
-    limits.max_entry_bytes = options->max_file_bytes;
-    limits.max_total_bytes = options->max_file_bytes;
-  }
+q8_model_limits q8_model_default_limits(void) {
+  const q8_archive_limits a = q8_archive_default_limits();
+  const q8_model_limits limits = {
+      .max_entry_bytes = a.max_entry_bytes,
+      .max_file_bytes = a.max_total_bytes,
+      .max_compression_ratio = a.max_compression_ratio,
+      .max_entries = a.max_entries,
+      .max_tensor_bytes = a.max_tensor_bytes,
+      .max_weight_bytes = a.max_weight_bytes,
+      .max_graph_nodes = a.max_graph_nodes,
+      .max_pickle_depth = a.pickle.max_depth,
+      .max_pickle_memo = a.pickle.max_memo,
+      .max_pickle_nodes = a.pickle.max_nodes,
+      .max_string_bytes = a.pickle.max_string,
+  };
   return limits;
+}
+
+/* `value` if set, else `fallback`; saturated to what a size_t holds. */
+static size_t size_limit(uint64_t value, size_t fallback) {
+  if (value == 0) return fallback;
+  return value > SIZE_MAX ? SIZE_MAX : (size_t)value;
+}
+
+static uint64_t limit(uint64_t value, uint64_t fallback) { return value != 0 ? value : fallback; }
+
+static q8_archive_limits limits_from(const q8_model_options* options) {
+  q8_archive_limits l = q8_archive_default_limits();
+  if (options == NULL) return l;
+  const q8_model_limits* u = &options->limits;
+  l.max_entry_bytes = limit(u->max_entry_bytes, l.max_entry_bytes);
+  l.max_total_bytes = limit(u->max_file_bytes, l.max_total_bytes);
+  l.max_compression_ratio = limit(u->max_compression_ratio, l.max_compression_ratio);
+  l.max_entries = limit(u->max_entries, l.max_entries);
+  l.max_tensor_bytes = limit(u->max_tensor_bytes, l.max_tensor_bytes);
+  l.max_weight_bytes = limit(u->max_weight_bytes, l.max_weight_bytes);
+  l.max_graph_nodes = limit(u->max_graph_nodes, l.max_graph_nodes);
+  l.pickle.max_depth = size_limit(u->max_pickle_depth, l.pickle.max_depth);
+  l.pickle.max_memo = size_limit(u->max_pickle_memo, l.pickle.max_memo);
+  l.pickle.max_nodes = size_limit(u->max_pickle_nodes, l.pickle.max_nodes);
+  l.pickle.max_string = size_limit(u->max_string_bytes, l.pickle.max_string);
+  return l;
 }
 
 static q8_status finish_load(q8_archive* archive, const q8_model_options* options,

@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t zip_size = 0;
   uint8_t* zip = fuzz_bundle_to_zip(data, size, &zip_size);
   if (zip == NULL) return 0;
-  const q8_model_options options = {q8_isa_auto, 16u << 20};
+  const q8_model_options options = {
+      .isa = q8_isa_auto, .limits = {.max_entry_bytes = 16u << 20, .max_file_bytes = 16u << 20}};
   q8_model* model = NULL;
   q8_error err = {0};
   if (q8_model_load_memory(zip, zip_size, &options, &model, &err) == q8_status_success) {

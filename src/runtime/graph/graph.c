@@ -80,6 +80,11 @@ q8_status q8_graph_add_value(q8_graph* graph, q8_value_kind kind, uint32_t* id_o
 q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
                             size_t instruction, const uint32_t* inputs, size_t num_inputs,
                             uint32_t* output_out, q8_error* error) {
+  if (graph->max_nodes != 0 && graph->num_nodes >= graph->max_nodes) {
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "graph: more than max_graph_nodes (%llu) operators (at %s)",
+                         (unsigned long long)graph->max_nodes, name);
+  }
   if (!grow((void**)&graph->nodes, &graph->nodes_capacity, graph->num_nodes, sizeof(q8_node)))
     return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory for nodes");
   uint32_t* copy = malloc((num_inputs + 1) * sizeof(uint32_t));

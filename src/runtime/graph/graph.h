@@ -162,6 +162,7 @@ typedef struct q8_graph {
   size_t num_values, values_capacity;
   q8_node* nodes;
   size_t num_nodes, nodes_capacity;
+  uint64_t max_nodes; /* q8_graph_add_node refuses more (0: no limit) */
   uint32_t* inputs; /* graph inputs (fp32 tensors), in schema order */
   size_t num_inputs;
   uint32_t* outputs; /* graph outputs */

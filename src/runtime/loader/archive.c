@@ -19,7 +19,8 @@ struct q8_archive {
   size_t entry_count;
   char* root; /* "<model_name>", without the slash */
   size_t root_length;
-  uint64_t bytes_read; /* against limits.max_total_bytes */
+  uint64_t bytes_read;   /* against limits.max_total_bytes */
+  uint64_t tensor_bytes; /* against limits.max_weight_bytes */
 };
 
 q8_archive_limits q8_archive_default_limits(void) {
@@ -28,8 +29,34 @@ q8_archive_limits q8_archive_default_limits(void) {
       .max_total_bytes = Q8_ARCHIVE_DEFAULT_MAX_TOTAL_BYTES,
       .max_compression_ratio = Q8_ARCHIVE_DEFAULT_MAX_COMPRESSION_RATIO,
       .max_entries = Q8_ARCHIVE_DEFAULT_MAX_ENTRIES,
+      .max_tensor_bytes = Q8_ARCHIVE_DEFAULT_MAX_TENSOR_BYTES,
+      .max_weight_bytes = Q8_ARCHIVE_DEFAULT_MAX_WEIGHT_BYTES,
+      .max_graph_nodes = Q8_ARCHIVE_DEFAULT_MAX_GRAPH_NODES,
+      .pickle = q8_pickle_default_limits(),
   };
   return limits;
+}
+
+const q8_archive_limits* q8_archive_limits_of(const q8_archive* archive) {
+  return &archive->limits;
+}
+
+q8_status q8_archive_charge_tensor(q8_archive* ar, const char* entry, uint64_t bytes,
+                                   q8_error* error) {
+  const q8_archive_limits* l = &ar->limits;
+  if (bytes > l->max_tensor_bytes) {
+    return q8_fail(error, q8_status_unsupported_parameter,
+                   "archive: tensor '%s' holds %llu bytes, above max_tensor_bytes (%llu)", entry,
+                   (unsigned long long)bytes, (unsigned long long)l->max_tensor_bytes);
+  }
+  if (bytes > l->max_weight_bytes - ar->tensor_bytes) {
+    return q8_fail(error, q8_status_unsupported_parameter,
+                   "archive: tensor '%s' (%llu bytes) takes the model's tensors above "
+                   "max_weight_bytes (%llu)",
+                   entry, (unsigned long long)bytes, (unsigned long long)l->max_weight_bytes);
+  }
+  ar->tensor_bytes += bytes;
+  return q8_status_success;
 }
 
 /* libzip's description of a zip error code (the text is copied out). */
@@ -84,7 +111,7 @@ static q8_status wrap(zip_t* zip, const q8_archive_limits* limits, q8_archive** 
     status = q8_fail(error, q8_status_invalid_parameter, "archive: the archive has no entries");
   } else if ((uint64_t)count > ar->limits.max_entries) {
     status = q8_fail(error, q8_status_unsupported_parameter,
-                     "archive: %lld entries exceed the limit of %llu", (long long)count,
+                     "archive: %lld entries, above max_entries (%llu)", (long long)count,
                      (unsigned long long)ar->limits.max_entries);
   } else {
     ar->entry_count = (size_t)count;
@@ -207,13 +234,14 @@ static q8_status check_limits(const q8_archive* ar, const q8_archive_entry* e, q
   const q8_archive_limits* l = &ar->limits;
   if (e->size > l->max_entry_bytes || e->size > SIZE_MAX - Q8_ARCHIVE_STORAGE_ALIGNMENT) {
     return q8_fail(error, q8_status_unsupported_parameter,
-                   "archive: entry '%s' is too large: %llu bytes exceed the limit of %llu", e->name,
+                   "archive: entry '%s' is too large: %llu bytes, above max_entry_bytes (%llu)",
+                   e->name,
                    (unsigned long long)e->size, (unsigned long long)l->max_entry_bytes);
   }
   if (e->size > l->max_total_bytes - ar->bytes_read || ar->bytes_read > l->max_total_bytes) {
     return q8_fail(
         error, q8_status_unsupported_parameter,
-        "archive: entry '%s' (%llu bytes) would exceed the limit of %llu bytes read in total",
+        "archive: entry '%s' (%llu bytes) takes the bytes read above max_file_bytes (%llu)",
         e->name, (unsigned long long)e->size, (unsigned long long)l->max_total_bytes);
   }
   if (e->stored && e->size != e->compressed_size) {
@@ -224,7 +252,8 @@ static q8_status check_limits(const q8_archive* ar, const q8_archive_entry* e, q
   if (!e->stored && e->size > 0 &&
       (e->compressed_size == 0 || e->size / e->compressed_size >= l->max_compression_ratio)) {
     return q8_fail(error, q8_status_unsupported_parameter,
-                   "archive: entry '%s' has a compression ratio beyond %llu (%llu bytes from %llu)",
+                   "archive: entry '%s' has a compression ratio at or above "
+                   "max_compression_ratio (%llu; %llu bytes from %llu)",
                    e->name, (unsigned long long)l->max_compression_ratio,
                    (unsigned long long)e->size, (unsigned long long)e->compressed_size);
   }

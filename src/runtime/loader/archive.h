@@ -19,27 +19,48 @@
 #include <stdint.h>
 
 #include "q8/q8.h"
+#include "pickle.h"
 
 typedef struct q8_archive q8_archive;
 
-/* Bounds on what an archive may make q8 read or allocate. */
+/* Bounds on what one model file may make q8 read, allocate or build. The
+ * archive enforces the first four itself and carries the others for the
+ * readers of its contents (pickle decoder, tensor reader, graph builder).
+ * The public form is q8_model_limits (q8/runtime.h), whose field names the
+ * error messages use. */
 typedef struct q8_archive_limits {
   uint64_t max_entry_bytes;       /* uncompressed size of one entry */
   uint64_t max_total_bytes;       /* sum over every read of this archive */
   uint64_t max_compression_ratio; /* uncompressed / compressed size, against zip bombs */
   uint64_t max_entries;           /* entries in the central directory */
+  uint64_t max_tensor_bytes;      /* data of one tensor (q8_archive_charge_tensor) */
+  uint64_t max_weight_bytes;      /* data of all tensors read from this archive */
+  uint64_t max_graph_nodes;       /* operators of the graph built from it */
+  q8_pickle_limits pickle;        /* each pickle in it */
 } q8_archive_limits;
 
-/* 1 GiB per entry, 4 GiB in total, ratio 200, 65536 entries. */
+/* 1 GiB per entry, 4 GiB in total, ratio 200, 65536 entries; 1 GiB per
+ * tensor, 2 GiB of tensors, 2^18 graph nodes. */
 #define Q8_ARCHIVE_DEFAULT_MAX_ENTRY_BYTES (UINT64_C(1) << 30)
 #define Q8_ARCHIVE_DEFAULT_MAX_TOTAL_BYTES (UINT64_C(1) << 32)
 #define Q8_ARCHIVE_DEFAULT_MAX_COMPRESSION_RATIO 200
 #define Q8_ARCHIVE_DEFAULT_MAX_ENTRIES 65536
+#define Q8_ARCHIVE_DEFAULT_MAX_TENSOR_BYTES (UINT64_C(1) << 30)
+#define Q8_ARCHIVE_DEFAULT_MAX_WEIGHT_BYTES (UINT64_C(1) << 31)
+#define Q8_ARCHIVE_DEFAULT_MAX_GRAPH_NODES (UINT64_C(1) << 18)
 
 /* Storage data is returned in buffers aligned to this many bytes. */
 #define Q8_ARCHIVE_STORAGE_ALIGNMENT 64
 
 q8_archive_limits q8_archive_default_limits(void);
+
+/* The limits the archive was opened with. */
+const q8_archive_limits* q8_archive_limits_of(const q8_archive* archive);
+
+/* Accounts for `bytes` of tensor data about to be read from `entry`: fails,
+ * naming max_tensor_bytes or max_weight_bytes, if it is above either. */
+q8_status q8_archive_charge_tensor(q8_archive* archive, const char* entry, uint64_t bytes,
+                                   q8_error* error);
 
 typedef struct q8_archive_entry {
   const char* name;         /* full name in the zip; valid until close */

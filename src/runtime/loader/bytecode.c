@@ -736,12 +736,16 @@ q8_status q8_bytecode_load(q8_archive* archive, q8_graph** graph_out, q8_error* 
   q8_status status = q8_archive_read(archive, "bytecode.pkl", &data, &size, error);
   if (status != q8_status_success) return status;
   q8_pickle* pickle = NULL;
-  status = q8_pickle_decode(data, size, "bytecode.pkl", NULL, &pickle, error);
+  status = q8_pickle_decode(data, size, "bytecode.pkl", &q8_archive_limits_of(archive)->pickle,
+                            &pickle, error);
   free(data);
   if (status != q8_status_success) return status;
   frontend f = {.archive = archive, .error = error};
   status = q8_graph_create(&f.graph, error);
-  if (status == q8_status_success) status = build(&f, q8_pickle_root(pickle));
+  if (status == q8_status_success) {
+    f.graph->max_nodes = q8_archive_limits_of(archive)->max_graph_nodes;
+    status = build(&f, q8_pickle_root(pickle));
+  }
   free(f.constant_ids);
   free(f.registers);
   free(f.stack);

@@ -194,7 +194,7 @@ void q8_pickle_free(q8_pickle* pickle) {
 static q8_status new_node(vm* m, q8_pickle_kind kind, q8_pickle_value** out) {
   q8_pickle* doc = m->doc;
   if (doc->count >= m->limits.max_nodes) {
-    return fail(m, q8_status_unsupported_parameter, "more than %zu nodes (the limit)",
+    return fail(m, q8_status_unsupported_parameter, "more than max_pickle_nodes (%zu) values",
                 m->limits.max_nodes);
   }
   if (!grow((void**)&doc->nodes, &doc->capacity, doc->count + 1, sizeof(*doc->nodes)))
@@ -237,7 +237,7 @@ static size_t stack_floor(const vm* m) { return m->mark_len > 0 ? m->marks[m->ma
 
 static q8_status push(vm* m, q8_pickle_value* v) {
   if (m->stack_len >= m->limits.max_nodes) {
-    return fail(m, q8_status_unsupported_parameter, "the stack holds more than %zu items",
+    return fail(m, q8_status_unsupported_parameter, "the stack holds more than max_pickle_nodes (%zu) items",
                 m->limits.max_nodes);
   }
   if (!grow((void**)&m->stack, &m->stack_cap, m->stack_len + 1, sizeof(*m->stack)))
@@ -278,7 +278,7 @@ static q8_status pop_mark(vm* m, size_t* start) {
 
 static q8_status memo_put(vm* m, uint64_t index) {
   if (index >= m->limits.max_memo) {
-    return fail(m, q8_status_unsupported_parameter, "memo index %llu exceeds the limit of %zu",
+    return fail(m, q8_status_unsupported_parameter, "memo index %llu is not below max_pickle_memo (%zu)",
                 (unsigned long long)index, m->limits.max_memo);
   }
   q8_pickle_value* v;
@@ -729,7 +729,7 @@ static q8_status op_float(vm* m) {
 static q8_status check_length(vm* m, uint64_t length) {
   if (length > m->limits.max_string) {
     return fail(m, q8_status_unsupported_parameter,
-                "a string of %llu bytes exceeds the limit of %zu", (unsigned long long)length,
+                "a string of %llu bytes, above max_string_bytes (%zu)", (unsigned long long)length,
                 m->limits.max_string);
   }
   if (length > m->size - m->pos) {
@@ -770,6 +770,10 @@ static q8_status read_line(vm* m, const char** line, size_t* length) {
   const size_t window = left < m->limits.max_string ? left : m->limits.max_string + 1;
   const uint8_t* start = m->data + m->pos;
   const uint8_t* end = memchr(start, '\n', window);
+  if (end == NULL && window > m->limits.max_string) {
+    return fail(m, q8_status_unsupported_parameter,
+                "a name line longer than max_string_bytes (%zu)", m->limits.max_string);
+  }
   if (end == NULL) {
     return fail(m, q8_status_invalid_parameter, "no end of line within %zu bytes", window);
   }
@@ -881,7 +885,7 @@ static q8_status op_setitem(vm* m) {
 
 static q8_status op_mark(vm* m) {
   if (m->mark_len >= m->limits.max_depth) {
-    return fail(m, q8_status_unsupported_parameter, "more than %zu open MARKs (nesting limit)",
+    return fail(m, q8_status_unsupported_parameter, "more than max_pickle_depth (%zu) open MARKs",
                 m->limits.max_depth);
   }
   if (!grow((void**)&m->marks, &m->mark_cap, m->mark_len + 1, sizeof(*m->marks)))
@@ -1073,7 +1077,7 @@ static q8_status visit(walk* w, const q8_pickle_value* v, size_t depth) {
     return fail(w->m, q8_status_invalid_parameter, "a value contains itself (cycle)");
   if (w->color[v->id] == 0) {
     if (depth > max)
-      return fail(w->m, q8_status_unsupported_parameter, "nesting deeper than %zu", max);
+      return fail(w->m, q8_status_unsupported_parameter, "nesting deeper than max_pickle_depth (%zu)", max);
     w->color[v->id] = 1;
     uint32_t h = 0;
     const q8_status status = visit_children(w, v, depth, &h);
@@ -1138,7 +1142,7 @@ static q8_status check_arguments(const void* data, const char* name, const q8_pi
   if (l->max_depth == 0 || l->max_depth > MAX_ALLOWED_DEPTH || l->max_nodes == 0 ||
       l->max_nodes > UINT32_MAX) {
     return q8_fail(error, q8_status_invalid_parameter,
-                   "pickle: limits out of range (max_depth in [1, %d], max_nodes in [1, 2^32))",
+                   "pickle: limits out of range (max_pickle_depth in [1, %d], max_pickle_nodes in [1, 2^32))",
                    MAX_ALLOWED_DEPTH);
   }
   return q8_status_success;

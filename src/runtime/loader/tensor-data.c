@@ -59,6 +59,8 @@ q8_status q8_read_dense_tensor(q8_archive* archive, const char* pickle_name,
   if (status != q8_status_success) return status;
   char entry[600];
   snprintf(entry, sizeof(entry), "%s/%.500s", storage_dir, storage->u.storage.key);
+  status = q8_archive_charge_tensor(archive, entry, numel * esize, error);
+  if (status != q8_status_success) return status;
   void* data = NULL;
   status = q8_archive_read_storage(archive, entry, storage->u.storage.bytes, &data, error);
   if (status != q8_status_success) return status;

@@ -958,7 +958,8 @@ static q8_status read_pickle(q8_archive* archive, const char* name, q8_pickle** 
   void* data = NULL;
   size_t size = 0;
   q8_status status = q8_archive_read(archive, name, &data, &size, error);
-  if (status == q8_status_success) status = q8_pickle_decode(data, size, name, NULL, out, error);
+  const q8_pickle_limits* limits = &q8_archive_limits_of(archive)->pickle;
+  if (status == q8_status_success) status = q8_pickle_decode(data, size, name, limits, out, error);
   free(data);
   return status;
 }
@@ -985,7 +986,10 @@ q8_status q8_torchscript_load_graph(q8_archive* archive, q8_graph** graph_out, q
     if (status == q8_status_success) ts.constants = q8_pickle_root(constants);
   }
   if (status == q8_status_success) status = q8_graph_create(&ts.graph, error);
-  if (status == q8_status_success) status = build(&ts, q8_pickle_root(data));
+  if (status == q8_status_success) {
+    ts.graph->max_nodes = q8_archive_limits_of(archive)->max_graph_nodes;
+    status = build(&ts, q8_pickle_root(data));
+  }
   context_free(&ts);
   q8_pickle_free(data);
   q8_pickle_free(constants);
