@@ -7,7 +7,9 @@
  *
  * usage: test-models MODELS_DIR
  */
+#define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <time.h>
 
 #include "model-files.h"
 #include "q8/runtime.h"
@@ -315,6 +317,60 @@ static void load_limits(void** state) {
   }
 }
 
+/* CPU time this process uses while the caller sleeps 100 ms right after a
+ * run on a 2-thread pool. */
+static double cpu_ms_idle_after_run(q8_context* ctx, pthreadpool_t pool, const float* input,
+                                    const q8_tensor_shape* shape, float* output) {
+  q8_error err = {0};
+  assert_q8_ok(q8_context_run(ctx, pool, &input, shape, &output, &err));
+  struct timespec t0, t1, pause = {0, 100 * 1000 * 1000};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+  nanosleep(&pause, NULL);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+  return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+}
+
+/* With worker spin off, the pool's threads sleep as soon as a run ends; the
+ * outputs are the same either way. */
+static void workers_sleep_after_run(void** state) {
+  char path[1024], npy[1024];
+  snprintf(path, sizeof(path), "%s/residual.ptl", (const char*)*state);
+  snprintf(npy, sizeof(npy), "%s/residual.input.npy", (const char*)*state);
+  q8_tensor_shape shape, out_shape;
+  float* input = NULL;
+  assert_int_equal(read_npy_f32(npy, &shape, &input), 0);
+  q8_error err = {0};
+  q8_model* model = NULL;
+  q8_context* ctx = NULL;
+  assert_q8_ok(q8_model_load_file(path, NULL, &model, &err));
+  assert_q8_ok(q8_context_create(model, &ctx, &err));
+  assert_q8_ok(q8_context_plan(ctx, &shape, &err));
+  assert_q8_ok(q8_context_output_shape(ctx, 0, &out_shape, &err));
+  size_t n = 1;
+  for (size_t d = 0; d < out_shape.rank; d++) n *= out_shape.dims[d];
+  float* spun = malloc(n * sizeof(float));
+  float* slept = malloc(n * sizeof(float));
+  pthreadpool_t pool = pthreadpool_create(2);
+  assert_non_null(pool);
+  const double spinning = cpu_ms_idle_after_run(ctx, pool, input, &shape, spun);
+  q8_context_set_worker_spin(ctx, false);
+  double sleeping = 1e9;
+  for (int i = 0; i < 3; i++) { /* the best of three: other processes may preempt us */
+    const double ms = cpu_ms_idle_after_run(ctx, pool, input, &shape, slept);
+    if (ms < sleeping) sleeping = ms;
+  }
+  printf("  CPU time in the 100 ms after a run: %.2f ms with worker spin, %.2f ms without\n",
+         spinning, sleeping);
+  assert_memory_equal(spun, slept, n * sizeof(float));
+  if (sleeping > 5.0) fail_msg("workers used %.2f ms of CPU after a run without spin", sleeping);
+  pthreadpool_destroy(pool);
+  free(spun);
+  free(slept);
+  free(input);
+  q8_context_delete(ctx);
+  q8_model_delete(model);
+}
+
 /* Loads conv_blocks.ptl with its bytecode.pkl edited by `edit`. */
 static q8_status load_edited(void** state, void (*edit)(uint8_t*, size_t), q8_error* err) {
   size_t size, pkl_size, edited_size;
@@ -452,6 +508,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(graph_passes),
       cmocka_unit_test_prestate(truncated_file, dir),
       cmocka_unit_test_prestate(load_limits, dir),
+      cmocka_unit_test_prestate(workers_sleep_after_run, dir),
       cmocka_unit_test_prestate(corrupted_pickle_byte, dir),
       cmocka_unit_test_prestate(unknown_opcode, dir),
       cmocka_unit_test_prestate(unsupported_operator, dir),

@@ -61,6 +61,13 @@ typedef struct q8_weight_quantization {
 /* Runs a set-up operator. */
 q8_status q8_operator_run(q8_operator* op, pthreadpool_t threadpool, q8_error* error);
 
+/* Sends the pool's worker threads to sleep now. After a parallel job,
+ * pthreadpool's workers spin for a while waiting for the next one, which is
+ * fastest for back-to-back runs but takes CPU time an app may need; call this
+ * after the last run of a burst (q8_context_set_worker_spin does it for a
+ * context). NULL is a no-op. */
+void q8_threadpool_release_workers(pthreadpool_t threadpool);
+
 /* Frees an operator and everything it owns. NULL is a no-op. */
 void q8_operator_delete(q8_operator* op);
 

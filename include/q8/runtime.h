@@ -124,6 +124,12 @@ q8_status q8_context_run(q8_context* context, pthreadpool_t threadpool,
                          const float* const* inputs, const q8_tensor_shape* input_shapes,
                          float* const* outputs, q8_error* error);
 
+/* true (the default): after a run, the pool's workers spin for a while in
+ * case another run follows at once (lowest latency for back-to-back runs).
+ * false: every run ends by sending them to sleep (q8_threadpool_release_workers),
+ * so an app that runs a model now and then does not lose CPU time to them. */
+void q8_context_set_worker_spin(q8_context* context, bool spin);
+
 /* Per-operator timing of the runs made while profiling is on. */
 void q8_context_set_profiling(q8_context* context, bool enabled);
 

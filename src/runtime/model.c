@@ -27,6 +27,7 @@ struct q8_context {
   q8_program* program;
   bool profiling;
   bool profiled; /* a profiled run completed */
+  bool no_worker_spin;
 };
 
 q8_model_limits q8_model_default_limits(void) {
@@ -210,7 +211,12 @@ q8_status q8_context_run(q8_context* ctx, pthreadpool_t threadpool, const float*
   if (status != q8_status_success) return status;
   status = q8_program_run(ctx->program, threadpool, inputs, outputs, ctx->profiling, error);
   ctx->profiled = status == q8_status_success && ctx->profiling;
+  if (ctx->no_worker_spin) q8_threadpool_release_workers(threadpool);
   return status;
+}
+
+void q8_context_set_worker_spin(q8_context* ctx, bool spin) {
+  if (ctx != NULL) ctx->no_worker_spin = !spin;
 }
 
 void q8_context_set_profiling(q8_context* ctx, bool enabled) {

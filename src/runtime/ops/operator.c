@@ -53,6 +53,15 @@ q8_status q8_operator_create(size_t size, const char* kind, q8_isa isa, q8_opera
   return q8_status_success;
 }
 
+static void do_nothing(void* context, size_t index) { (void)context, (void)index; }
+
+/* An empty job whose flag tells the workers not to spin once it is done. */
+void q8_threadpool_release_workers(pthreadpool_t threadpool) {
+  if (threadpool == NULL) return;
+  pthreadpool_parallelize_1d(threadpool, do_nothing, NULL, pthreadpool_get_threads_count(threadpool),
+                             PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 q8_status q8_operator_run(q8_operator* op, pthreadpool_t threadpool, q8_error* error) {
   if (op == NULL) return q8_fail(error, q8_status_invalid_parameter, "q8_operator_run: op is NULL");
   if (!op->is_setup) {
