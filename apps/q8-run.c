@@ -93,11 +93,14 @@ static int parse_args(int argc, char** argv, options* o) {
 
 static void print_profile(const q8_context* ctx) {
   const size_t n = q8_context_profile_count(ctx);
-  double total = 0.0;
+  double total = 0.0, total_ops = 0.0;
   q8_profile_entry e;
-  for (size_t i = 0; i < n; i++)
-    if (q8_context_profile_entry(ctx, i, &e, NULL) == q8_status_success) total += e.milliseconds;
-  printf("%-36s %-22s %10s %7s\n", "op", "output shape", "ms", "%");
+  for (size_t i = 0; i < n; i++) {
+    if (q8_context_profile_entry(ctx, i, &e, NULL) != q8_status_success) continue;
+    total += e.milliseconds;
+    total_ops += (double)e.ops;
+  }
+  printf("%-36s %-22s %10s %7s %8s\n", "op", "output shape", "ms", "%", "GOPS");
   for (size_t i = 0; i < n; i++) {
     if (q8_context_profile_entry(ctx, i, &e, NULL) != q8_status_success) continue;
     char shape[64] = "(";
@@ -106,10 +109,11 @@ static void print_profile(const q8_context* ctx) {
       used += (size_t)snprintf(shape + used, sizeof(shape) - used, "%zu%s", e.shape.dims[d],
                                d + 1 < e.shape.rank ? "," : "");
     if (used < sizeof(shape) - 1) strcat(shape, ")");
-    printf("%-36s %-22s %10.3f %6.1f%%\n", e.op, shape, e.milliseconds,
-           total > 0 ? 100.0 * e.milliseconds / total : 0.0);
+    printf("%-36s %-22s %10.3f %6.1f%% %8.1f\n", e.op, shape, e.milliseconds,
+           total > 0 ? 100.0 * e.milliseconds / total : 0.0, e.gops);
   }
-  printf("%-36s %-22s %10.3f %6.1f%%\n", "total", "", total, 100.0);
+  printf("%-36s %-22s %10.3f %6.1f%% %8.1f\n", "total", "", total, 100.0,
+         total > 0 ? total_ops / (total * 1e6) : 0.0);
 }
 
 /* Warm-up, then `repeat` timed runs; prints the timing line last. */

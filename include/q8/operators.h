@@ -61,6 +61,10 @@ typedef struct q8_weight_quantization {
 /* Runs a set-up operator. */
 q8_status q8_operator_run(q8_operator* op, pthreadpool_t threadpool, q8_error* error);
 
+/* 2 x the multiply-adds one run of the set-up operator does (convolutions
+ * and fully connected; 0 for the rest), e.g. for GOPS figures. */
+uint64_t q8_operator_op_count(const q8_operator* op);
+
 /* Sends the pool's worker threads to sleep now. After a parallel job,
  * pthreadpool's workers spin for a while waiting for the next one, which is
  * fastest for back-to-back runs but takes CPU time an app may need; call this

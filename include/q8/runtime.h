@@ -137,6 +137,8 @@ typedef struct q8_profile_entry {
   const char* op;        /* "quantized::conv2d.new" (owned by the context) */
   q8_tensor_shape shape; /* of its output */
   double milliseconds;   /* of the last run */
+  uint64_t ops;          /* 2 x its multiply-adds (convolution, linear), else 0 */
+  double gops;           /* ops / time, in 1e9 per second */
 } q8_profile_entry;
 
 size_t q8_context_profile_count(const q8_context* context);

@@ -341,6 +341,11 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
   }
   op->indirection = indirection;
   if (entries != 0) build_indirection(op, pixels);
+  /* A transposed convolution does its multiply-adds per input pixel. */
+  const uint64_t taps_per_pixel = (uint64_t)g->kernel_height * g->kernel_width * g->groups *
+                                  g->group_input_channels * g->group_output_channels;
+  const uint64_t macs_pixels = transposed ? (uint64_t)batch * input_height * input_width : pixels;
+  base->ops = 2 * macs_pixels * taps_per_pixel;
   if (output_height) *output_height = oh;
   if (output_width) *output_width = ow;
   base->is_setup = true;

@@ -177,6 +177,7 @@ static q8_status setup_common(const char* fn, bool dynamic, q8_operator* base, s
   op->batch = batch;
   op->input = input;
   op->output = output;
+  base->ops = 2 * (uint64_t)batch * op->input_channels * op->output_channels;
   base->is_setup = true;
   return q8_status_success;
 }

@@ -53,6 +53,10 @@ q8_status q8_operator_create(size_t size, const char* kind, q8_isa isa, q8_opera
   return q8_status_success;
 }
 
+uint64_t q8_operator_op_count(const q8_operator* op) {
+  return op != NULL && op->is_setup ? op->ops : 0;
+}
+
 static void do_nothing(void* context, size_t index) { (void)context, (void)index; }
 
 /* An empty job whose flag tells the workers not to spin once it is done. */

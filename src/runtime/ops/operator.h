@@ -16,6 +16,7 @@ struct q8_operator {
   const char* kind;               /* "convolution2d", ... */
   const q8_kernel_table* kernels; /* chosen at create time */
   bool is_setup;
+  uint64_t ops; /* 2 x the multiply-adds of a run as set up (0: not counted), for profiles */
   q8_status (*run)(q8_operator* op, pthreadpool_t threadpool);
   void (*destroy)(q8_operator* op); /* frees what the operator owns, not op */
 };

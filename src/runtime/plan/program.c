@@ -321,4 +321,7 @@ void q8_program_step_profile(const q8_program* p, size_t index, q8_profile_entry
   entry->shape.rank = t->rank;
   for (size_t d = 0; d < t->rank && d < Q8_MAX_TENSOR_DIMS; d++) entry->shape.dims[d] = t->shape[d];
   entry->milliseconds = s->milliseconds;
+  const q8_operator* op = s->shaped_op != NULL ? s->shaped_op : s->op;
+  entry->ops = q8_operator_op_count(op);
+  entry->gops = s->milliseconds > 0 ? (double)entry->ops / (s->milliseconds * 1e6) : 0.0;
 }
