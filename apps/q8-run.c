@@ -57,12 +57,20 @@ typedef struct options {
   const char* outputs[MAX_TENSORS];
   size_t num_inputs, num_outputs, threads, repeat;
   int profile;
+  int times; /* print every timed run, in order */
+  int no_spin;
+  double load_ms; /* measured by main */
 } options;
 
 static int usage(void) {
   fprintf(stderr,
           "usage: q8-run MODEL --input X.npy [--input ...] --output Y.npy [...]\n"
-          "              [--threads N] [--repeat N] [--profile]\n");
+          "              [--threads N] [--repeat N] [--times] [--profile] [--no-spin]\n"
+          "  --repeat N   time N runs after a warm-up: 'time_ms median=.. min=.. runs=N'\n"
+          "  --times      also print every run's time: 'times_ms t1 t2 ...'\n"
+          "  --profile    per-operator time, output shape, GOPS and share of one run\n"
+          "  --no-spin    thread pool workers sleep after each run instead of spinning\n"
+          "Always prints 'load_ms load=.. plan=..' (file to prepacked model; first plan).\n");
   return 2;
 }
 
@@ -82,6 +90,10 @@ static int parse_args(int argc, char** argv, options* o) {
       o->repeat = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(a, "--profile") == 0) {
       o->profile = 1;
+    } else if (strcmp(a, "--times") == 0) {
+      o->times = 1;
+    } else if (strcmp(a, "--no-spin") == 0) {
+      o->no_spin = 1;
     } else if (a[0] != '-' && o->model == NULL) {
       o->model = a;
     } else {
@@ -119,7 +131,7 @@ static void print_profile(const q8_context* ctx) {
 /* Warm-up, then `repeat` timed runs; prints the timing line last. */
 static q8_status timed_runs(q8_context* ctx, pthreadpool_t pool, const float* const* in,
                             const q8_tensor_shape* shapes, float* const* out, size_t repeat,
-                            q8_error* err) {
+                            int print_each, q8_error* err) {
   double* times = malloc((repeat ? repeat : 1) * sizeof(double));
   if (times == NULL) return q8_status_out_of_memory;
   q8_status status = q8_status_success;
@@ -127,6 +139,11 @@ static q8_status timed_runs(q8_context* ctx, pthreadpool_t pool, const float* co
     const double start = now_ms();
     status = q8_context_run(ctx, pool, in, shapes, out, err);
     times[r] = now_ms() - start;
+  }
+  if (status == q8_status_success && print_each) {
+    printf("times_ms");
+    for (size_t r = 0; r < repeat; r++) printf(" %.4f", times[r]);
+    printf("\n");
   }
   if (status == q8_status_success) {
     qsort(times, repeat, sizeof(double), compare_double);
@@ -144,7 +161,9 @@ static int run(const options* o, q8_context* ctx, const q8_model* model, array* 
   float* out[MAX_TENSORS];
   q8_tensor_shape shapes[MAX_TENSORS];
   for (size_t i = 0; i < o->num_inputs; i++) in[i] = inputs[i].data, shapes[i] = inputs[i].shape;
+  const double plan_start = now_ms();
   if (q8_context_plan(ctx, shapes, &err) != q8_status_success) goto fail;
+  printf("load_ms load=%.3f plan=%.3f\n", o->load_ms, now_ms() - plan_start);
   for (size_t i = 0; i < q8_model_output_count(model); i++) {
     if (q8_context_output_shape(ctx, i, &outputs[i].shape, &err) != q8_status_success) goto fail;
     const size_t n = q8_npy_element_count(&outputs[i].shape);
@@ -161,7 +180,7 @@ static int run(const options* o, q8_context* ctx, const q8_model* model, array* 
     q8_context_set_profiling(ctx, false);
   }
   if (status == q8_status_success && o->repeat > 0)
-    status = timed_runs(ctx, pool, in, shapes, out, o->repeat, &err);
+    status = timed_runs(ctx, pool, in, shapes, out, o->repeat, o->times, &err);
   if (pool != NULL) pthreadpool_destroy(pool);
   if (status != q8_status_success) goto fail;
   for (size_t i = 0; i < o->num_outputs; i++)
@@ -180,11 +199,14 @@ int main(int argc, char** argv) {
   q8_context* ctx = NULL;
   array inputs[MAX_TENSORS] = {{{0}, NULL}}, outputs[MAX_TENSORS] = {{{0}, NULL}};
   int rc = 1;
+  const double load_start = now_ms();
   if (q8_model_load_file(o.model, NULL, &model, &err) != q8_status_success ||
       q8_context_create(model, &ctx, &err) != q8_status_success) {
     fprintf(stderr, "q8-run: %s: %s\n", o.model, err.message);
     goto done;
   }
+  o.load_ms = now_ms() - load_start;
+  q8_context_set_worker_spin(ctx, !o.no_spin);
   if (o.num_inputs != q8_model_input_count(model) || o.num_outputs > q8_model_output_count(model) ||
       q8_model_output_count(model) > MAX_TENSORS) {
     fprintf(stderr, "q8-run: %s takes %zu inputs and returns %zu outputs; got %zu --input, %zu --output\n",
