@@ -1,5 +1,6 @@
 #include "tensor-data.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,26 @@ static q8_status view_elements(const char* pickle_name, const q8_tensor_ref* ref
   return q8_status_success;
 }
 
+/* True if the view's strides are those of its sizes in row-major order
+ * (how PyTorch saves almost every weight): one block copy then serves. */
+static bool is_contiguous(const q8_tensor_ref* ref) {
+  int64_t expected = 1;
+  for (size_t d = ref->dim; d-- > 0;) {
+    if (ref->sizes[d] != 1 && ref->strides[d] != expected) return false;
+    expected *= ref->sizes[d];
+  }
+  return true;
+}
+
 /* Copies the view in row-major order of its sizes. The pickle decoder
  * checked that every element of the view lies inside the storage. */
 static void gather(const q8_tensor_ref* ref, const uint8_t* data, size_t esize, uint64_t numel,
                    uint8_t* dense) {
+  if (numel == 0) return;
+  if (is_contiguous(ref)) {
+    memcpy(dense, data + (size_t)ref->storage_offset * esize, (size_t)numel * esize);
+    return;
+  }
   size_t index[Q8_PICKLE_MAX_DIMS] = {0};
   for (uint64_t e = 0; e < numel; e++) {
     int64_t offset = ref->storage_offset;
