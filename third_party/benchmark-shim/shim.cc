@@ -2,6 +2,7 @@
 // benchmark bodies in bench/ and registers them.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <deque>
 #include <string>
 #include <vector>
@@ -37,12 +38,36 @@ void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg, size_t
 
 }  // extern "C"
 
+// Removes --<flag>=value from argv and returns the value (NULL if absent).
+static const char* take_flag(int* argc, char** argv, const char* flag) {
+  const std::string prefix = std::string("--") + flag + "=";
+  const char* value = nullptr;
+  int kept = 1;
+  for (int i = 1; i < *argc; i++) {
+    if (std::string(argv[i]).rfind(prefix, 0) == 0) {
+      value = argv[i] + prefix.size();
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return value;
+}
+
 int main(int argc, char** argv) {
+  // q8's own flags: whole-model benchmarks (bench/models.c).
+  const char* models = take_flag(&argc, argv, "q8_models");
+  const char* threads = take_flag(&argc, argv, "q8_threads");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   q8_bench_register_peak();
   q8_bench_register_gemm();
   q8_bench_register_conv();
+  if (models != nullptr) {
+    q8_bench_register_models(models, ',', threads);
+  } else if (const char* env = std::getenv("Q8_BENCH_MODELS")) {
+    q8_bench_register_models(env, ':', threads);
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
