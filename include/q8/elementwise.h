@@ -55,21 +55,21 @@ extern "C" {
  */
 #define Q8_BINARY_MAX_DIMS 6
 
-q8_status q8_add_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
-                           uint8_t output_min, uint8_t output_max, q8_isa isa,
-                           q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_add_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
+                                  uint8_t output_min, uint8_t output_max, q8_isa isa,
+                                  q8_operator** op_out, q8_error* error);
 
-q8_status q8_add_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape, size_t b_dims,
-                          const size_t* b_shape, const uint8_t* a, const uint8_t* b, uint8_t* y,
-                          q8_error* error);
+Q8_API q8_status q8_add_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape,
+                                 size_t b_dims, const size_t* b_shape, const uint8_t* a,
+                                 const uint8_t* b, uint8_t* y, q8_error* error);
 
-q8_status q8_multiply_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
-                                uint8_t output_min, uint8_t output_max, q8_isa isa,
-                                q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_multiply_nd_create(q8_quantization a, q8_quantization b, q8_quantization output,
+                                       uint8_t output_min, uint8_t output_max, q8_isa isa,
+                                       q8_operator** op_out, q8_error* error);
 
-q8_status q8_multiply_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape,
-                               size_t b_dims, const size_t* b_shape, const uint8_t* a,
-                               const uint8_t* b, uint8_t* y, q8_error* error);
+Q8_API q8_status q8_multiply_nd_setup(q8_operator* op, size_t a_dims, const size_t* a_shape,
+                                      size_t b_dims, const size_t* b_shape, const uint8_t* a,
+                                      const uint8_t* b, uint8_t* y, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Unary operators: a 256-entry table built at create time from the input and
@@ -130,22 +130,22 @@ typedef struct q8_unary_params {
 } q8_unary_params;
 
 /* Name of a unary kind ("hardswish", ...); NULL if out of range. */
-const char* q8_unary_kind_name(q8_unary_kind kind);
+Q8_API const char* q8_unary_kind_name(q8_unary_kind kind);
 
-q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
-                          q8_quantization input, q8_quantization output, q8_isa isa,
-                          q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
+                                 q8_quantization input, q8_quantization output, q8_isa isa,
+                                 q8_operator** op_out, q8_error* error);
 
 /* The table the operator applies (256 bytes), for inspection. */
-const uint8_t* q8_unary_table(const q8_operator* op);
+Q8_API const uint8_t* q8_unary_table(const q8_operator* op);
 
 /* batch rows of `channels` elements; rows input_stride / output_stride
  * elements apart (0: channels; otherwise at least channels). batch and
  * channels at least 1; input and output non-NULL (they may be the same
  * buffer when the strides are equal). */
-q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, size_t input_stride,
-                         size_t output_stride, const uint8_t* input, uint8_t* output,
-                         q8_error* error);
+Q8_API q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, size_t input_stride,
+                                size_t output_stride, const uint8_t* input, uint8_t* output,
+                                q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * quantize_per_tensor (fp32 -> uint8): y = quantize(x, output) with
@@ -153,19 +153,19 @@ q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, size_t 
  * dequantize (uint8 -> fp32): y = f32((float)(q - zp) * scale).
  * Setup arguments as for q8_unary_setup.
  */
-q8_status q8_quantize_create(q8_quantization output, q8_isa isa, q8_operator** op_out,
-                             q8_error* error);
+Q8_API q8_status q8_quantize_create(q8_quantization output, q8_isa isa, q8_operator** op_out,
+                                    q8_error* error);
 
-q8_status q8_quantize_setup(q8_operator* op, size_t batch, size_t channels, size_t input_stride,
-                            size_t output_stride, const float* input, uint8_t* output,
-                            q8_error* error);
+Q8_API q8_status q8_quantize_setup(q8_operator* op, size_t batch, size_t channels,
+                                   size_t input_stride, size_t output_stride, const float* input,
+                                   uint8_t* output, q8_error* error);
 
-q8_status q8_dequantize_create(q8_quantization input, q8_isa isa, q8_operator** op_out,
-                               q8_error* error);
+Q8_API q8_status q8_dequantize_create(q8_quantization input, q8_isa isa, q8_operator** op_out,
+                                      q8_error* error);
 
-q8_status q8_dequantize_setup(q8_operator* op, size_t batch, size_t channels,
-                              size_t input_stride, size_t output_stride, const uint8_t* input,
-                              float* output, q8_error* error);
+Q8_API q8_status q8_dequantize_setup(q8_operator* op, size_t batch, size_t channels,
+                                     size_t input_stride, size_t output_stride,
+                                     const uint8_t* input, float* output, q8_error* error);
 
 #ifdef __cplusplus
 }

@@ -59,26 +59,26 @@ typedef struct q8_weight_quantization {
 } q8_weight_quantization;
 
 /* Runs a set-up operator. */
-q8_status q8_operator_run(q8_operator* op, pthreadpool_t threadpool, q8_error* error);
+Q8_API q8_status q8_operator_run(q8_operator* op, pthreadpool_t threadpool, q8_error* error);
 
 /* 2 x the multiply-adds one run of the set-up operator does (convolutions
  * and fully connected; 0 for the rest), e.g. for GOPS figures. */
-uint64_t q8_operator_op_count(const q8_operator* op);
+Q8_API uint64_t q8_operator_op_count(const q8_operator* op);
 
 /* Sends the pool's worker threads to sleep now. After a parallel job,
  * pthreadpool's workers spin for a while waiting for the next one, which is
  * fastest for back-to-back runs but takes CPU time an app may need; call this
  * after the last run of a burst (q8_context_set_worker_spin does it for a
  * context). NULL is a no-op. */
-void q8_threadpool_release_workers(pthreadpool_t threadpool);
+Q8_API void q8_threadpool_release_workers(pthreadpool_t threadpool);
 
 /* Frees an operator and everything it owns. NULL is a no-op. */
-void q8_operator_delete(q8_operator* op);
+Q8_API void q8_operator_delete(q8_operator* op);
 
 /* Name of the operator's kind ("convolution2d", ...) and of the micro-kernel
  * table it runs with ("scalar", "avx2", ...). */
-const char* q8_operator_kind(const q8_operator* op);
-const char* q8_operator_isa(const q8_operator* op);
+Q8_API const char* q8_operator_kind(const q8_operator* op);
+Q8_API const char* q8_operator_isa(const q8_operator* op);
 
 /* ---------------------------------------------------------------------------
  * 2D convolution, NHWC. Any kernel, stride, dilation, asymmetric padding and
@@ -106,15 +106,15 @@ typedef struct q8_convolution2d_params {
   uint8_t output_min, output_max;
 } q8_convolution2d_params;
 
-q8_status q8_convolution2d_create_nhwc(const q8_convolution2d_params* params, const int8_t* weights,
-                                       const float* bias, q8_isa isa, q8_operator** op_out,
-                                       q8_error* error);
+Q8_API q8_status q8_convolution2d_create_nhwc(const q8_convolution2d_params* params,
+                                              const int8_t* weights, const float* bias, q8_isa isa,
+                                              q8_operator** op_out, q8_error* error);
 
 /* output_height/output_width may be NULL; otherwise they receive the size. */
-q8_status q8_convolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                      size_t input_width, const uint8_t* input, uint8_t* output,
-                                      size_t* output_height, size_t* output_width,
-                                      q8_error* error);
+Q8_API q8_status q8_convolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                             size_t input_width, const uint8_t* input,
+                                             uint8_t* output, size_t* output_height,
+                                             size_t* output_width, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * 2D transposed convolution (PyTorch ConvTranspose2d), NHWC.
@@ -141,14 +141,14 @@ typedef struct q8_deconvolution2d_params {
   uint8_t output_min, output_max;
 } q8_deconvolution2d_params;
 
-q8_status q8_deconvolution2d_create_nhwc(const q8_deconvolution2d_params* params,
-                                         const int8_t* weights, const float* bias, q8_isa isa,
-                                         q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_deconvolution2d_create_nhwc(const q8_deconvolution2d_params* params,
+                                                const int8_t* weights, const float* bias,
+                                                q8_isa isa, q8_operator** op_out, q8_error* error);
 
-q8_status q8_deconvolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                        size_t input_width, const uint8_t* input, uint8_t* output,
-                                        size_t* output_height, size_t* output_width,
-                                        q8_error* error);
+Q8_API q8_status q8_deconvolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                               size_t input_width, const uint8_t* input,
+                                               uint8_t* output, size_t* output_height,
+                                               size_t* output_width, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Fully connected (PyTorch quantized Linear): y[b] = W x[b] + bias, clamped
@@ -166,12 +166,12 @@ typedef struct q8_fully_connected_params {
   uint8_t output_min, output_max;
 } q8_fully_connected_params;
 
-q8_status q8_fully_connected_create(const q8_fully_connected_params* params,
-                                    const int8_t* weights, const float* bias, q8_isa isa,
-                                    q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_fully_connected_create(const q8_fully_connected_params* params,
+                                           const int8_t* weights, const float* bias, q8_isa isa,
+                                           q8_operator** op_out, q8_error* error);
 
-q8_status q8_fully_connected_setup(q8_operator* op, size_t batch, const uint8_t* input,
-                                   uint8_t* output, q8_error* error);
+Q8_API q8_status q8_fully_connected_setup(q8_operator* op, size_t batch, const uint8_t* input,
+                                          uint8_t* output, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Dynamic fully connected (PyTorch quantized dynamic Linear): the fp32 input
@@ -189,12 +189,13 @@ typedef struct q8_dynamic_fully_connected_params {
   bool relu;
 } q8_dynamic_fully_connected_params;
 
-q8_status q8_dynamic_fully_connected_create(const q8_dynamic_fully_connected_params* params,
-                                            const int8_t* weights, const float* bias,
-                                            q8_isa isa, q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_dynamic_fully_connected_create(const q8_dynamic_fully_connected_params* params,
+                                                   const int8_t* weights, const float* bias,
+                                                   q8_isa isa, q8_operator** op_out,
+                                                   q8_error* error);
 
-q8_status q8_dynamic_fully_connected_setup(q8_operator* op, size_t batch, const float* input,
-                                           float* output, q8_error* error);
+Q8_API q8_status q8_dynamic_fully_connected_setup(q8_operator* op, size_t batch, const float* input,
+                                                  float* output, q8_error* error);
 
 #ifdef __cplusplus
 }

@@ -52,14 +52,14 @@ typedef struct q8_max_pooling2d_params {
   uint8_t output_min, output_max; /* output_min <= output_max; 0, 255: no clamp */
 } q8_max_pooling2d_params;
 
-q8_status q8_max_pooling2d_create_nhwc(const q8_max_pooling2d_params* params, q8_isa isa,
-                                       q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_max_pooling2d_create_nhwc(const q8_max_pooling2d_params* params, q8_isa isa,
+                                              q8_operator** op_out, q8_error* error);
 
 /* output_height/output_width may be NULL; otherwise they receive the size. */
-q8_status q8_max_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                      size_t input_width, const uint8_t* input, uint8_t* output,
-                                      size_t* output_height, size_t* output_width,
-                                      q8_error* error);
+Q8_API q8_status q8_max_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                             size_t input_width, const uint8_t* input,
+                                             uint8_t* output, size_t* output_height,
+                                             size_t* output_width, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Average pooling 2D (torch.nn.functional.avg_pool2d on quint8). PyTorch
@@ -86,8 +86,9 @@ q8_status q8_max_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t inpu
  *     y = clamp(rne((float)acc * m) + output_zp, ...)
  * PyTorch keeps the input's qparams (input == output); distinct ones follow
  * the same formulas. channels_last_rounding: which PyTorch memory format to
- * reproduce; note that PyTorch treats a tensor with C == 1 as channels_last. rne = round half to even; every product/sum is fp32.
- * Output size: as max pooling with dilation 1.
+ * reproduce; note that PyTorch treats a tensor with C == 1 as channels_last.
+ * rne = round half to even; every product/sum is fp32. Output size: as max
+ * pooling with dilation 1.
  */
 typedef struct q8_avg_pooling2d_params {
   uint32_t padding_top, padding_right, padding_bottom, padding_left; /* any */
@@ -104,13 +105,13 @@ typedef struct q8_avg_pooling2d_params {
   uint8_t output_min, output_max;
 } q8_avg_pooling2d_params;
 
-q8_status q8_avg_pooling2d_create_nhwc(const q8_avg_pooling2d_params* params, q8_isa isa,
-                                       q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_avg_pooling2d_create_nhwc(const q8_avg_pooling2d_params* params, q8_isa isa,
+                                              q8_operator** op_out, q8_error* error);
 
-q8_status q8_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                      size_t input_width, const uint8_t* input, uint8_t* output,
-                                      size_t* output_height, size_t* output_width,
-                                      q8_error* error);
+Q8_API q8_status q8_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                             size_t input_width, const uint8_t* input,
+                                             uint8_t* output, size_t* output_height,
+                                             size_t* output_width, q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Adaptive average pooling 2D (F.adaptive_avg_pool2d on quint8) to
@@ -137,13 +138,14 @@ typedef struct q8_adaptive_avg_pooling2d_params {
   uint8_t output_min, output_max;
 } q8_adaptive_avg_pooling2d_params;
 
-q8_status q8_adaptive_avg_pooling2d_create_nhwc(const q8_adaptive_avg_pooling2d_params* params,
-                                                q8_isa isa, q8_operator** op_out,
-                                                q8_error* error);
+Q8_API q8_status
+q8_adaptive_avg_pooling2d_create_nhwc(const q8_adaptive_avg_pooling2d_params* params, q8_isa isa,
+                                      q8_operator** op_out, q8_error* error);
 
-q8_status q8_adaptive_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                               size_t input_width, const uint8_t* input,
-                                               uint8_t* output, q8_error* error);
+Q8_API q8_status q8_adaptive_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch,
+                                                      size_t input_height, size_t input_width,
+                                                      const uint8_t* input, uint8_t* output,
+                                                      q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Global average pooling = torch.mean(x, [2, 3], keepdim) on quint8 (QNNPACK
@@ -163,12 +165,14 @@ typedef struct q8_global_avg_pooling2d_params {
   uint8_t output_min, output_max;
 } q8_global_avg_pooling2d_params;
 
-q8_status q8_global_avg_pooling2d_create_nhwc(const q8_global_avg_pooling2d_params* params,
-                                              q8_isa isa, q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_global_avg_pooling2d_create_nhwc(const q8_global_avg_pooling2d_params* params,
+                                                     q8_isa isa, q8_operator** op_out,
+                                                     q8_error* error);
 
-q8_status q8_global_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                             size_t input_width, const uint8_t* input,
-                                             uint8_t* output, q8_error* error);
+Q8_API q8_status q8_global_avg_pooling2d_setup_nhwc(q8_operator* op, size_t batch,
+                                                    size_t input_height, size_t input_width,
+                                                    const uint8_t* input, uint8_t* output,
+                                                    q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Concatenation along channels (quantized::cat / FloatFunctional.cat, dim 1).
@@ -190,12 +194,13 @@ typedef struct q8_concat_params {
   size_t output_pixel_stride;
 } q8_concat_params;
 
-q8_status q8_concat_create_nhwc(const q8_concat_params* params, q8_isa isa, q8_operator** op_out,
-                                q8_error* error);
+Q8_API q8_status q8_concat_create_nhwc(const q8_concat_params* params, q8_isa isa,
+                                       q8_operator** op_out, q8_error* error);
 
 /* inputs: num_inputs pointers, each non-NULL; all share batch x height x width. */
-q8_status q8_concat_setup_nhwc(q8_operator* op, size_t batch, size_t height, size_t width,
-                               const uint8_t* const* inputs, uint8_t* output, q8_error* error);
+Q8_API q8_status q8_concat_setup_nhwc(q8_operator* op, size_t batch, size_t height, size_t width,
+                                      const uint8_t* const* inputs, uint8_t* output,
+                                      q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Channel shuffle (ShuffleNet: view(N, g, C/g, H, W).transpose(1, 2).view(N,
@@ -210,12 +215,12 @@ typedef struct q8_channel_shuffle_params {
   size_t output_pixel_stride; /* 0 or >= groups * group_channels */
 } q8_channel_shuffle_params;
 
-q8_status q8_channel_shuffle_create_nhwc(const q8_channel_shuffle_params* params, q8_isa isa,
-                                         q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_channel_shuffle_create_nhwc(const q8_channel_shuffle_params* params, q8_isa isa,
+                                                q8_operator** op_out, q8_error* error);
 
-q8_status q8_channel_shuffle_setup_nhwc(q8_operator* op, size_t batch, size_t height,
-                                        size_t width, const uint8_t* input, uint8_t* output,
-                                        q8_error* error);
+Q8_API q8_status q8_channel_shuffle_setup_nhwc(q8_operator* op, size_t batch, size_t height,
+                                               size_t width, const uint8_t* input, uint8_t* output,
+                                               q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Resize 2D (F.interpolate / upsample_nearest2d, upsample_bilinear2d on
@@ -252,12 +257,12 @@ typedef struct q8_resize2d_params {
   int32_t zero_point;
 } q8_resize2d_params;
 
-q8_status q8_resize2d_create_nhwc(const q8_resize2d_params* params, q8_isa isa,
-                                  q8_operator** op_out, q8_error* error);
+Q8_API q8_status q8_resize2d_create_nhwc(const q8_resize2d_params* params, q8_isa isa,
+                                         q8_operator** op_out, q8_error* error);
 
-q8_status q8_resize2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
-                                 size_t input_width, const uint8_t* input, uint8_t* output,
-                                 q8_error* error);
+Q8_API q8_status q8_resize2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
+                                        size_t input_width, const uint8_t* input, uint8_t* output,
+                                        q8_error* error);
 
 /* ---------------------------------------------------------------------------
  * Softmax over the channels of each pixel (quantized::softmax /
@@ -281,12 +286,12 @@ typedef struct q8_softmax_params {
   q8_quantization input, output;
 } q8_softmax_params;
 
-q8_status q8_softmax_create_nc(const q8_softmax_params* params, q8_isa isa, q8_operator** op_out,
-                               q8_error* error);
+Q8_API q8_status q8_softmax_create_nc(const q8_softmax_params* params, q8_isa isa,
+                                      q8_operator** op_out, q8_error* error);
 
 /* pixels = batch * height * width rows. */
-q8_status q8_softmax_setup_nc(q8_operator* op, size_t pixels, const uint8_t* input,
-                              uint8_t* output, q8_error* error);
+Q8_API q8_status q8_softmax_setup_nc(q8_operator* op, size_t pixels, const uint8_t* input,
+                                     uint8_t* output, q8_error* error);
 
 #ifdef __cplusplus
 }

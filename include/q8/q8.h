@@ -14,6 +14,14 @@
 extern "C" {
 #endif
 
+/* Marks the public API: the shared library exports these symbols only (it
+ * is built with hidden visibility by default). */
+#if defined(__GNUC__)
+#define Q8_API __attribute__((visibility("default")))
+#else
+#define Q8_API
+#endif
+
 #define Q8_VERSION_MAJOR 0
 #define Q8_VERSION_MINOR 1
 #define Q8_VERSION_PATCH 0
@@ -34,7 +42,7 @@ typedef enum q8_status {
 } q8_status;
 
 /* Short, constant name of a status ("invalid parameter", ...). */
-const char* q8_status_string(q8_status status);
+Q8_API const char* q8_status_string(q8_status status);
 
 /*
  * Caller-owned error record. Every call that can fail takes a `q8_error*`
@@ -68,20 +76,20 @@ typedef enum q8_isa {
 } q8_isa;
 
 /* Name of an ISA as Q8_ISA spells it ("scalar", ...); NULL if out of range. */
-const char* q8_isa_name(q8_isa isa);
+Q8_API const char* q8_isa_name(q8_isa isa);
 
 /*
  * One-time hardware detection; thread-safe and idempotent. Every create
  * function calls it, so calling it yourself is only needed to learn early
  * that an unknown Q8_ISA value was given.
  */
-q8_status q8_initialize(q8_error* error);
+Q8_API q8_status q8_initialize(q8_error* error);
 
 /* True if this build has the table and this CPU can run it. */
-int q8_isa_supported(q8_isa isa);
+Q8_API int q8_isa_supported(q8_isa isa);
 
 /* The table operators created from now on use by default. */
-q8_isa q8_default_isa(void);
+Q8_API q8_isa q8_default_isa(void);
 
 #ifdef __cplusplus
 }

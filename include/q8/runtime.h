@@ -77,7 +77,7 @@ typedef struct q8_model_limits {
 } q8_model_limits;
 
 /* The defaults, as numbers (for raising one limit relative to its default). */
-q8_model_limits q8_model_default_limits(void);
+Q8_API q8_model_limits q8_model_default_limits(void);
 
 typedef struct q8_model_options {
   q8_isa isa;             /* micro-kernel table, q8_isa_auto for the best */
@@ -86,52 +86,54 @@ typedef struct q8_model_options {
 
 /* Loads a .ptl or .pt file; options may be NULL. Unsupported operators fail here
  * ("unsupported operator aten::lstm.input at instruction 37"). */
-q8_status q8_model_load_file(const char* path, const q8_model_options* options,
-                             q8_model** model_out, q8_error* error);
+Q8_API q8_status q8_model_load_file(const char* path, const q8_model_options* options,
+                                    q8_model** model_out, q8_error* error);
 
 /* Same from memory; the data is only read during the call. */
-q8_status q8_model_load_memory(const void* data, size_t size, const q8_model_options* options,
-                               q8_model** model_out, q8_error* error);
+Q8_API q8_status q8_model_load_memory(const void* data, size_t size,
+                                      const q8_model_options* options, q8_model** model_out,
+                                      q8_error* error);
 
 /* NULL is a no-op. Delete every context of the model first. */
-void q8_model_delete(q8_model* model);
+Q8_API void q8_model_delete(q8_model* model);
 
-size_t q8_model_input_count(const q8_model* model);
-size_t q8_model_output_count(const q8_model* model);
+Q8_API size_t q8_model_input_count(const q8_model* model);
+Q8_API size_t q8_model_output_count(const q8_model* model);
 /* All inputs and outputs are float32 tensors. */
-q8_tensor_type q8_model_input_type(const q8_model* model, size_t index);
-q8_tensor_type q8_model_output_type(const q8_model* model, size_t index);
+Q8_API q8_tensor_type q8_model_input_type(const q8_model* model, size_t index);
+Q8_API q8_tensor_type q8_model_output_type(const q8_model* model, size_t index);
 
 /* A context owns the operators' shape-dependent state and the activation
  * memory; the model must outlive it. */
-q8_status q8_context_create(const q8_model* model, q8_context** context_out, q8_error* error);
-void q8_context_delete(q8_context* context);
+Q8_API q8_status q8_context_create(const q8_model* model, q8_context** context_out,
+                                   q8_error* error);
+Q8_API void q8_context_delete(q8_context* context);
 
 /* Plans for these input shapes (one per input): shape inference, operator
  * setup, activation memory. Does nothing if the shapes are those of the
  * last plan. q8_context_run calls it itself. */
-q8_status q8_context_plan(q8_context* context, const q8_tensor_shape* input_shapes,
-                          q8_error* error);
+Q8_API q8_status q8_context_plan(q8_context* context, const q8_tensor_shape* input_shapes,
+                                 q8_error* error);
 
 /* Shape of output `index` for the planned input shapes. */
-q8_status q8_context_output_shape(const q8_context* context, size_t index,
-                                  q8_tensor_shape* shape, q8_error* error);
+Q8_API q8_status q8_context_output_shape(const q8_context* context, size_t index,
+                                         q8_tensor_shape* shape, q8_error* error);
 
 /* Runs forward. inputs[i] holds input_shapes[i]; outputs[i] must hold the
  * output's element count (q8_context_output_shape). threadpool may be NULL
  * (the caller's thread); results are identical for any thread count. */
-q8_status q8_context_run(q8_context* context, pthreadpool_t threadpool,
-                         const float* const* inputs, const q8_tensor_shape* input_shapes,
-                         float* const* outputs, q8_error* error);
+Q8_API q8_status q8_context_run(q8_context* context, pthreadpool_t threadpool,
+                                const float* const* inputs, const q8_tensor_shape* input_shapes,
+                                float* const* outputs, q8_error* error);
 
 /* true (the default): after a run, the pool's workers spin for a while in
  * case another run follows at once (lowest latency for back-to-back runs).
  * false: every run ends by sending them to sleep (q8_threadpool_release_workers),
  * so an app that runs a model now and then does not lose CPU time to them. */
-void q8_context_set_worker_spin(q8_context* context, bool spin);
+Q8_API void q8_context_set_worker_spin(q8_context* context, bool spin);
 
 /* Per-operator timing of the runs made while profiling is on. */
-void q8_context_set_profiling(q8_context* context, bool enabled);
+Q8_API void q8_context_set_profiling(q8_context* context, bool enabled);
 
 typedef struct q8_profile_entry {
   const char* op;        /* "quantized::conv2d.new" (owned by the context) */
@@ -141,10 +143,10 @@ typedef struct q8_profile_entry {
   double gops;           /* ops / time, in 1e9 per second */
 } q8_profile_entry;
 
-size_t q8_context_profile_count(const q8_context* context);
+Q8_API size_t q8_context_profile_count(const q8_context* context);
 /* Entry `index` of the last run (0 <= index < count), in execution order. */
-q8_status q8_context_profile_entry(const q8_context* context, size_t index,
-                                   q8_profile_entry* entry, q8_error* error);
+Q8_API q8_status q8_context_profile_entry(const q8_context* context, size_t index,
+                                          q8_profile_entry* entry, q8_error* error);
 
 #ifdef __cplusplus
 }
