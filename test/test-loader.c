@@ -8,6 +8,7 @@
  */
 #include "runtime/loader/archive.h"
 #include "runtime/loader/pickle.h"
+#include "runtime/loader/tensor-data.h"
 #include "test-util.h"
 
 #define FIXTURE(name) Q8_LOADER_FIXTURES "/" name
@@ -768,6 +769,27 @@ static void pickle_tensor_bounds(void** state) {
                       "_rebuild_tensor_v2 of a qint8 storage");
 }
 
+/* Zero strides let a view of a small storage declare sizes whose product
+ * wraps 64 bits (4 * 2^62 = 0); the tensor reader must refuse it, not read
+ * zero elements. */
+static void dense_tensor_size_overflow(void** state) {
+  (void)state;
+  const int64_t sizes[2] = {4, INT64_C(1) << 62}, zero[2] = {0, 0};
+  writer w = tensor_pickle(6, 0, 2, sizes, zero, "FloatStorage");
+  q8_error err = {0};
+  q8_pickle* p;
+  assert_q8_ok(q8_pickle_decode(w.data, w.n, "t.pkl", NULL, &p, &err));
+  q8_archive* ar = open_fixture(FIXTURE("tiny.pt"), NULL);
+  void* data = (void*)&err;
+  size_t numel = 7;
+  assert_int_equal(q8_read_dense_tensor(ar, "t.pkl", "data", q8_pickle_root(p), &data, &numel, &err),
+                   q8_status_invalid_parameter);
+  expect_message(&err, "t.pkl: tensor in '0' is too large");
+  assert_null(data);
+  q8_archive_close(ar);
+  q8_pickle_free(p);
+}
+
 /* The real data.pkl, cut at every offset and with every byte changed: decoding
  * fails cleanly or succeeds, never crashes or leaks. */
 static void pickle_corrupted_real(void** state) {
@@ -815,7 +837,7 @@ int main(void) {
       cmocka_unit_test(archive_flipped_bytes), cmocka_unit_test(archive_crc_error),
       cmocka_unit_test(archive_limits),        cmocka_unit_test(pickle_small_errors),
       cmocka_unit_test(pickle_lengths),        cmocka_unit_test(pickle_depth),
-      cmocka_unit_test(pickle_tensor_bounds),  cmocka_unit_test(pickle_corrupted_real),
+      cmocka_unit_test(pickle_tensor_bounds), cmocka_unit_test(dense_tensor_size_overflow),  cmocka_unit_test(pickle_corrupted_real),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

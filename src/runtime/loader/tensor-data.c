@@ -12,8 +12,8 @@ static q8_status view_elements(const char* pickle_name, const q8_tensor_ref* ref
   const q8_pickle_value* storage = ref->storage;
   uint64_t numel = 1;
   for (size_t d = 0; d < ref->dim; d++) {
-    numel *= (uint64_t)ref->sizes[d];
-    if (numel > Q8_MAX_TENSOR_ELEMENTS) {
+    if (__builtin_mul_overflow(numel, (uint64_t)ref->sizes[d], &numel) ||
+        numel > Q8_MAX_TENSOR_ELEMENTS) {
       return q8_graph_fail(error, q8_status_invalid_parameter, "%s: tensor in '%s' is too large",
                            pickle_name, storage->u.storage.key);
     }

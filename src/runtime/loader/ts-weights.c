@@ -175,15 +175,17 @@ static q8_status conv_config(const q8_pickle_value* state, q8_packed_weights* p,
  * module declares (conv: OIHW, transposed: IOHW). */
 static q8_status conv_shape_check(const q8_packed_weights* p, const int64_t channels[2],
                                   q8_error* error) {
-  const size_t g = p->groups;
-  const size_t in = p->transposed ? p->weight_shape[0] : p->weight_shape[1] * g;
-  const size_t out = p->transposed ? p->weight_shape[1] * g : p->weight_shape[0];
-  if (in != (size_t)channels[0] || out != (size_t)channels[1] || in % g != 0 || out % g != 0)
+  /* 64-bit: a weight dimension (< 2^31) times groups (< 2^15) cannot wrap,
+   * even where size_t is 32 bits. */
+  const uint64_t g = p->groups;
+  const uint64_t in = p->transposed ? p->weight_shape[0] : (uint64_t)p->weight_shape[1] * g;
+  const uint64_t out = p->transposed ? (uint64_t)p->weight_shape[1] * g : p->weight_shape[0];
+  if (in != (uint64_t)channels[0] || out != (uint64_t)channels[1] || in % g != 0 || out % g != 0)
     return q8_graph_fail(error, q8_status_invalid_parameter,
                          "data.pkl: conv weight of shape %zux%zux%zux%zu does not match %lld input "
                          "and %lld output channels in %zu groups",
                          p->weight_shape[0], p->weight_shape[1], p->weight_shape[2],
-                         p->weight_shape[3], (long long)channels[0], (long long)channels[1], g);
+                         p->weight_shape[3], (long long)channels[0], (long long)channels[1], (size_t)g);
   if (p->transposed && p->quant_count != 1)
     return q8_graph_fail(error, q8_status_unsupported_parameter,
                          "data.pkl: per-channel transposed convolution weights are not supported");
