@@ -782,8 +782,9 @@ static void dense_tensor_size_overflow(void** state) {
   q8_archive* ar = open_fixture(FIXTURE("tiny.pt"), NULL);
   void* data = (void*)&err;
   size_t numel = 7;
-  assert_int_equal(q8_read_dense_tensor(ar, "t.pkl", "data", q8_pickle_root(p), &data, &numel, &err),
-                   q8_status_invalid_parameter);
+  assert_int_equal(
+      q8_read_dense_tensor(ar, "t.pkl", "data", q8_pickle_root(p), &data, &numel, &err),
+      q8_status_invalid_parameter);
   expect_message(&err, "t.pkl: tensor in '0' is too large");
   assert_null(data);
   q8_archive_close(ar);
