@@ -8,8 +8,20 @@
 #include <string.h>
 
 #include <cpuinfo.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #include "kernels.h"
+
+#if defined(__aarch64__) && defined(__linux__)
+/* Linux's AT_HWCAP2 bit for the int8 matrix multiply extension; older
+ * headers lack it, and Debian 12's cpuinfo has no query for it. */
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
+static int arm64_has_i8mm(void) { return (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0; }
+#endif
 
 static const char* const isa_names[q8_isa_count] = {
     [q8_isa_auto] = "auto",         [q8_isa_scalar] = "scalar",
@@ -41,6 +53,18 @@ static const q8_kernel_table* built_table(q8_isa isa) {
     case q8_isa_avx512vnni:
       return &q8_avx512vnni_kernels;
 #endif
+#if defined(__arm__) || defined(__aarch64__)
+    case q8_isa_neon:
+      return &q8_neon_kernels;
+#endif
+#if defined(__aarch64__)
+    case q8_isa_neon64:
+      return &q8_neon64_kernels;
+    case q8_isa_neondot:
+      return &q8_neondot_kernels;
+    case q8_isa_neoni8mm:
+      return &q8_neoni8mm_kernels;
+#endif
     default:
       return NULL;
   }
@@ -56,6 +80,18 @@ static int cpu_can_run(q8_isa isa) {
     case q8_isa_avx512vnni:
       return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();
+#endif
+#if defined(__arm__) || defined(__aarch64__)
+    case q8_isa_neon:
+      return cpuinfo_has_arm_neon();
+#endif
+#if defined(__aarch64__)
+    case q8_isa_neon64:
+      return cpuinfo_has_arm_neon();
+    case q8_isa_neondot:
+      return cpuinfo_has_arm_neon_dot();
+    case q8_isa_neoni8mm:
+      return cpuinfo_has_arm_neon_dot() && arm64_has_i8mm();
 #endif
     default:
       return 0;
