@@ -50,6 +50,7 @@ void q8_graph_delete(q8_graph* graph) {
   free(graph->nodes);
   free(graph->inputs);
   free(graph->outputs);
+  free(graph->splits);
   free(graph);
 }
 
@@ -143,10 +144,113 @@ q8_status q8_graph_add_chunks(q8_graph* graph, const char* name, size_t instruct
       status = q8_graph_add_node(graph, q8_op_chunk, name, instruction, inputs, 4, &items[i], error);
     if (status != q8_status_success) break;
     graph->values[items[i]].dtype = graph->values[args[0]].dtype;
+    graph->values[items[i]].known_rank = graph->values[args[0]].known_rank;
     graph->values[list].u.tensors.count++;
   }
   *list_out = list;
   return status;
+}
+
+#define MAX_SPLITS 1024
+#define MAX_SPLIT_LISTS 4096
+
+struct q8_split_source {
+  uint32_t list;
+  uint32_t args[3]; /* self, split size(s), dim */
+  char name[Q8_NODE_NAME_SIZE];
+  size_t instruction;
+  uint32_t pieces[MAX_SPLITS]; /* Q8_GRAPH_NO_VALUE until made */
+};
+
+q8_status q8_graph_add_split(q8_graph* graph, const char* name, size_t instruction,
+                             const uint32_t* args, size_t num_args, uint32_t* list_out,
+                             q8_error* error) {
+  const q8_value_kind sizes = num_args >= 2 ? graph->values[args[1]].kind : q8_value_none;
+  if (num_args < 2 || num_args > 3 || graph->values[args[0]].kind != q8_value_tensor ||
+      (sizes != q8_value_int && sizes != q8_value_int_list))
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: only a tensor split by an int or an int list "
+                         "is supported", name, instruction);
+  if (graph->num_splits >= MAX_SPLIT_LISTS)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: more than %d splits", name, instruction,
+                         MAX_SPLIT_LISTS);
+  struct q8_split_source* grown =
+      realloc(graph->splits, (graph->num_splits + 1) * sizeof(struct q8_split_source));
+  if (grown == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  graph->splits = grown;
+  struct q8_split_source* src = &graph->splits[graph->num_splits];
+  src->args[0] = args[0];
+  src->args[1] = args[1];
+  q8_status status = num_args == 3 ? q8_status_success
+                                   : q8_graph_add_int(graph, 0, &src->args[2], error);
+  if (num_args == 3) src->args[2] = args[2];
+  if (status == q8_status_success) status = q8_graph_add_value(graph, q8_value_tensor_list, &src->list, error);
+  if (status != q8_status_success) return status;
+  snprintf(src->name, sizeof(src->name), "%s", name);
+  src->instruction = instruction;
+  for (size_t i = 0; i < MAX_SPLITS; i++) src->pieces[i] = Q8_GRAPH_NO_VALUE;
+  graph->num_splits++;
+  *list_out = src->list;
+  return q8_status_success;
+}
+
+static struct q8_split_source* split_source(const q8_graph* graph, uint32_t list) {
+  for (size_t i = 0; i < graph->num_splits; i++)
+    if (graph->splits[i].list == list) return &graph->splits[i];
+  return NULL;
+}
+
+bool q8_graph_is_split(const q8_graph* graph, uint32_t list) { return split_source(graph, list) != NULL; }
+
+q8_status q8_graph_split_piece(q8_graph* graph, uint32_t list, int64_t index, uint32_t* piece,
+                               q8_error* error) {
+  struct q8_split_source* src = split_source(graph, list);
+  if (src == NULL || index < 0 || index >= MAX_SPLITS)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "graph: piece %lld of a split: only pieces 0 to %d of a split are "
+                         "supported", (long long)index, MAX_SPLITS - 1);
+  if (src->pieces[index] != Q8_GRAPH_NO_VALUE) {
+    *piece = src->pieces[index];
+    return q8_status_success;
+  }
+  uint32_t inputs[4] = {src->args[0], src->args[1], src->args[2], 0};
+  q8_status status = q8_graph_add_int(graph, index, &inputs[3], error);
+  if (status == q8_status_success)
+    status = q8_graph_add_node(graph, q8_op_split, src->name, src->instruction, inputs, 4, piece, error);
+  if (status != q8_status_success) return status;
+  src = split_source(graph, list); /* graph->splits did not move, but stay safe */
+  graph->values[*piece].dtype = graph->values[src->args[0]].dtype;
+  graph->values[*piece].known_rank = graph->values[src->args[0]].known_rank;
+  src->pieces[index] = *piece;
+  return q8_status_success;
+}
+
+q8_status q8_graph_unpack_split(q8_graph* graph, uint32_t list, size_t count, q8_error* error) {
+  if (count < 1 || count > MAX_SPLITS || split_source(graph, list) == NULL)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "graph: a split unpacked into %zu values (1 to %d supported)", count,
+                         MAX_SPLITS);
+  q8_value* v = &graph->values[list];
+  if (v->u.tensors.count != 0)
+    return v->u.tensors.count == count
+               ? q8_status_success
+               : q8_graph_fail(error, q8_status_invalid_parameter,
+                               "graph: a split unpacked into %zu and %zu values", v->u.tensors.count,
+                               count);
+  uint32_t* items = malloc(count * sizeof(uint32_t));
+  if (items == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  for (size_t i = 0; i < count; i++) {
+    q8_status status = q8_graph_split_piece(graph, list, (int64_t)i, &items[i], error);
+    if (status != q8_status_success) {
+      free(items);
+      return status;
+    }
+  }
+  v = &graph->values[list];
+  v->u.tensors.items = items;
+  v->u.tensors.count = count;
+  return q8_status_success;
 }
 
 typedef struct op_name {
@@ -210,20 +314,305 @@ static const op_name op_names[] = {
     {"aten::floordiv", q8_op_floor_divide, false},
     {"aten::mul", q8_op_int_mul, false},
     {"prim::ListConstruct", q8_op_list_construct, false},
+    {"aten::reshape", q8_op_view, false},
+    {"aten::dim", q8_op_dim, false},
+    {"aten::len", q8_op_len, false},
+    {"aten::__getitem__", q8_op_list_item, false},
+    {"aten::eq", q8_op_compare, false},
+    {"aten::ne", q8_op_compare, false},
+    {"aten::lt", q8_op_compare, false},
+    {"aten::gt", q8_op_compare, false},
+    {"aten::le", q8_op_compare, false},
+    {"aten::ge", q8_op_compare, false},
+    {"aten::add", q8_op_int_add, false},
+    {"aten::sub", q8_op_int_sub, false},
+    {"aten::permute", q8_op_permute, false},
+    {"aten::slice", q8_op_slice, false},
+    {"aten::select", q8_op_select, false},
+    {"aten::split", q8_op_split, false},
+    {"aten::split_with_sizes", q8_op_split, false},
+    {"aten::squeeze", q8_op_squeeze, false},
+    {"aten::unsqueeze", q8_op_unsqueeze, false},
+    {"aten::constant_pad_nd", q8_op_pad, false},
+    {"aten::pad", q8_op_pad, false},
+    {"quantized::add_scalar", q8_op_add_scalar, false},
+    {"quantized::add_scalar_relu", q8_op_add_scalar, true},
+    {"quantized::mul_scalar", q8_op_mul_scalar, false},
+    {"quantized::mul_scalar_relu", q8_op_mul_scalar, true},
+    {"aten::relu6", q8_op_hardtanh, false},
+    {"quantized::leaky_relu", q8_op_leaky_relu, false},
 };
 
 q8_value_kind q8_op_output_kind(q8_op_kind kind) {
   switch (kind) {
     case q8_op_size:
     case q8_op_int_mul:
+    case q8_op_int_add:
+    case q8_op_int_sub:
+    case q8_op_dim:
+    case q8_op_len:
+    case q8_op_list_item:
     case q8_op_floor_divide: return q8_value_int;
+    case q8_op_compare:
+    case q8_op_guard: return q8_value_bool;
+    case q8_op_sizes:
     case q8_op_list_construct: return q8_value_int_list;
     default: return q8_value_tensor;
   }
 }
 
+bool q8_op_is_scalar(q8_op_kind kind) { return q8_op_output_kind(kind) != q8_value_tensor; }
+
+q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const uint32_t* inputs) {
+  switch (kind) {
+    case q8_op_dequantize:
+    case q8_op_linear_dynamic: return q8_tensor_float32;
+    case q8_op_identity:
+    case q8_op_view:
+    case q8_op_transpose:
+    case q8_op_permute:
+    case q8_op_slice:
+    case q8_op_select:
+    case q8_op_split:
+    case q8_op_squeeze:
+    case q8_op_unsqueeze:
+    case q8_op_pad: return graph->values[inputs[0]].dtype;
+    default: return q8_op_is_scalar(kind) ? q8_tensor_unknown : q8_tensor_quint8;
+  }
+}
+
+bool q8_scalar_eval(q8_op_kind kind, const char* name, int64_t a, int64_t b, int64_t* out) {
+  /* Shapes and indices: operands far below 2^62 keep every result exact. */
+  const int64_t limit = INT64_C(1) << 62;
+  if (a <= -limit || a >= limit || b <= -limit || b >= limit) return false;
+  switch (kind) {
+    case q8_op_int_add: *out = a + b; return true;
+    case q8_op_int_sub: *out = a - b; return true;
+    case q8_op_int_mul:
+      if (a < -INT32_MAX || a > INT32_MAX || b < -INT32_MAX || b > INT32_MAX) return false;
+      *out = a * b;
+      return true;
+    case q8_op_floor_divide: {
+      if (b == 0) return false;
+      int64_t q = a / b;
+      if (a % b != 0 && (a < 0) != (b < 0)) q--; /* rounds towards minus infinity */
+      *out = q;
+      return true;
+    }
+    case q8_op_compare: {
+      const char* op = strstr(name, "::");
+      op = op == NULL ? name : op + 2;
+      if (strncmp(op, "eq", 2) == 0) *out = a == b;
+      else if (strncmp(op, "ne", 2) == 0) *out = a != b;
+      else if (strncmp(op, "lt", 2) == 0) *out = a < b;
+      else if (strncmp(op, "gt", 2) == 0) *out = a > b;
+      else if (strncmp(op, "le", 2) == 0) *out = a <= b;
+      else if (strncmp(op, "ge", 2) == 0) *out = a >= b;
+      else return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+static uint32_t rank_of(const q8_graph* graph, uint32_t id) {
+  if (id >= graph->num_values) return 0;
+  const q8_value* v = &graph->values[id];
+  if (v->kind == q8_value_tensor_list) return v->u.tensors.count ? rank_of(graph, v->u.tensors.items[0]) : 0;
+  return v->kind == q8_value_tensor ? v->known_rank : 0;
+}
+
+static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
+  const uint32_t in = node->num_inputs ? rank_of(graph, node->inputs[0]) : 0;
+  int64_t a, b;
+  switch (node->kind) {
+    case q8_op_conv2d:
+    case q8_op_conv_transpose2d:
+    case q8_op_max_pool2d:
+    case q8_op_avg_pool2d:
+    case q8_op_adaptive_avg_pool2d:
+    case q8_op_upsample_nearest2d:
+    case q8_op_upsample_bilinear2d:
+    case q8_op_channel_shuffle: return 4;
+    case q8_op_add:
+    case q8_op_mul: {
+      const uint32_t other = node->num_inputs > 1 ? rank_of(graph, node->inputs[1]) : 0;
+      return in && other ? (in > other ? in : other) : 0;
+    }
+    case q8_op_view: {
+      const q8_value* sizes = node->num_inputs > 1 ? &graph->values[node->inputs[1]] : NULL;
+      if (sizes != NULL && sizes->kind == q8_value_int_list && sizes->is_constant)
+        return (uint32_t)sizes->u.ints.count;
+      for (size_t n = 0; sizes != NULL && n < graph->num_nodes; n++)
+        if (graph->nodes[n].output == node->inputs[1] && graph->nodes[n].kind == q8_op_list_construct)
+          return (uint32_t)graph->nodes[n].num_inputs;
+      return 0;
+    }
+    case q8_op_flatten:
+      if (in == 0) return 0;
+      a = 0, b = -1;
+      if (node->num_inputs > 1 && !q8_graph_const_int(graph, node->inputs[1], &a)) return 0;
+      if (node->num_inputs > 2 && !q8_graph_const_int(graph, node->inputs[2], &b)) return 0;
+      if (a < 0) a += in;
+      if (b < 0) b += in;
+      return a >= 0 && b < (int64_t)in && a <= b ? in - (uint32_t)(b - a) : 0;
+    case q8_op_select: return in > 1 ? in - 1 : 0;
+    case q8_op_unsqueeze: return in ? in + 1 : 0;
+    case q8_op_mean: {
+      const q8_value* dims = node->num_inputs > 1 ? &graph->values[node->inputs[1]] : NULL;
+      a = 0;
+      if (in == 0 || dims == NULL || dims->kind != q8_value_int_list || !dims->is_constant ||
+          (node->num_inputs > 2 && !q8_graph_const_int(graph, node->inputs[2], &a)) ||
+          dims->u.ints.count >= in)
+        return 0;
+      return a ? in : in - (uint32_t)dims->u.ints.count;
+    }
+    case q8_op_quantize:
+    case q8_op_dequantize:
+    case q8_op_linear:
+    case q8_op_linear_dynamic:
+    case q8_op_cat:
+    case q8_op_hardswish:
+    case q8_op_hardsigmoid:
+    case q8_op_sigmoid:
+    case q8_op_tanh:
+    case q8_op_relu:
+    case q8_op_hardtanh:
+    case q8_op_leaky_relu:
+    case q8_op_identity:
+    case q8_op_softmax:
+    case q8_op_transpose:
+    case q8_op_chunk:
+    case q8_op_permute:
+    case q8_op_slice:
+    case q8_op_split:
+    case q8_op_pad:
+    case q8_op_add_scalar:
+    case q8_op_mul_scalar: return in;
+    default: return 0;
+  }
+}
+
+static q8_node* producer_of(q8_graph* graph, uint32_t id);
+
+q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size_t instruction,
+                             q8_error* error) {
+  uint32_t inputs[2] = {cond, 0}, out;
+  q8_status status = q8_graph_add_int(graph, expected ? 1 : 0, &inputs[1], error);
+  if (status == q8_status_success)
+    status = q8_graph_add_node(graph, q8_op_guard, "prim::RaiseException (check)", instruction,
+                               inputs, 2, &out, error);
+  if (status != q8_status_success) return status;
+  graph->values[inputs[1]].kind = q8_value_bool;
+  /* ne(len(size(x)), K) false or eq(len(size(x)), K) true: x has rank K. */
+  const q8_node* compare = producer_of(graph, cond);
+  int64_t k;
+  if (compare == NULL || compare->kind != q8_op_compare || compare->num_inputs != 2 ||
+      !q8_graph_const_int(graph, compare->inputs[1], &k) || k < 1 || k > Q8_GRAPH_MAX_DIMS)
+    return q8_status_success;
+  const bool ne = strstr(compare->name, "::ne") != NULL, eq = strstr(compare->name, "::eq") != NULL;
+  if (!((ne && !expected) || (eq && expected))) return q8_status_success;
+  const q8_node* len = producer_of(graph, compare->inputs[0]);
+  if (len == NULL || len->kind != q8_op_len || len->num_inputs != 1) return q8_status_success;
+  const q8_node* sizes = producer_of(graph, len->inputs[0]);
+  if (sizes == NULL || sizes->kind != q8_op_sizes || sizes->num_inputs != 1) return q8_status_success;
+  q8_value* x = &graph->values[sizes->inputs[0]];
+  if (x->kind == q8_value_tensor && x->known_rank == 0) x->known_rank = (uint32_t)k;
+  return q8_status_success;
+}
+
+q8_status q8_graph_drop_unused_scalars(q8_graph* graph, q8_error* error) {
+  /* Use counts in one pass, then one backwards sweep: linear in the graph. */
+  size_t* uses = calloc(graph->num_values + 1, sizeof(size_t));
+  if (uses == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  for (size_t i = 0; i < graph->num_outputs; i++) uses[graph->outputs[i]]++;
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    const q8_node* node = &graph->nodes[n];
+    for (size_t i = 0; !node->removed && i < node->num_inputs; i++) uses[node->inputs[i]]++;
+  }
+  for (size_t n = graph->num_nodes; n-- > 0;) {
+    q8_node* node = &graph->nodes[n];
+    if (node->removed || !q8_op_is_scalar(node->kind) || node->kind == q8_op_guard ||
+        uses[node->output] != 0)
+      continue;
+    node->removed = true;
+    for (size_t i = 0; i < node->num_inputs; i++) uses[node->inputs[i]]--;
+  }
+  free(uses);
+  return q8_status_success;
+}
+
+void q8_graph_infer_rank(q8_graph* graph, const q8_node* node) {
+  q8_value* out = &graph->values[node->output];
+  if (out->kind == q8_value_tensor) out->known_rank = node_rank(graph, node);
+}
+
+bool q8_graph_fold_scalar(q8_graph* graph, q8_node* node) {
+  int64_t a, b = 0, x;
+  switch (node->kind) {
+    case q8_op_int_add:
+    case q8_op_int_sub:
+    case q8_op_int_mul:
+    case q8_op_floor_divide:
+    case q8_op_compare:
+      if (node->num_inputs != 2 || !q8_graph_const_int(graph, node->inputs[0], &a) ||
+          !q8_graph_const_int(graph, node->inputs[1], &b) ||
+          !q8_scalar_eval(node->kind, node->name, a, b, &x))
+        return false;
+      break;
+    case q8_op_dim:
+      if (node->num_inputs != 1 || (x = rank_of(graph, node->inputs[0])) == 0) return false;
+      break;
+    case q8_op_len: {
+      const q8_value* list = node->num_inputs == 1 ? &graph->values[node->inputs[0]] : NULL;
+      /* len(x.size()) is x's rank. */
+      for (size_t n = 0; list != NULL && !list->is_constant && n < graph->num_nodes; n++) {
+        const q8_node* p = &graph->nodes[n];
+        if (p->output == node->inputs[0] && p->kind == q8_op_sizes && p->num_inputs == 1 &&
+            (x = rank_of(graph, p->inputs[0])) != 0)
+          goto fold;
+      }
+      if (list == NULL || !list->is_constant ||
+          (list->kind != q8_value_int_list && list->kind != q8_value_float_list))
+        return false;
+      x = (int64_t)(list->kind == q8_value_int_list ? list->u.ints.count : list->u.floats.count);
+      break;
+    }
+    case q8_op_list_item: {
+      const q8_value* list = node->num_inputs == 2 ? &graph->values[node->inputs[0]] : NULL;
+      if (list == NULL || !list->is_constant || list->kind != q8_value_int_list ||
+          !q8_graph_const_int(graph, node->inputs[1], &a))
+        return false;
+      const int64_t n = (int64_t)list->u.ints.count;
+      if (a < 0) a += n;
+      if (a < 0 || a >= n) return false;
+      x = list->u.ints.items[a];
+      break;
+    }
+    default: return false;
+  }
+fold:;
+  q8_value* out = &graph->values[node->output];
+  out->is_constant = true;
+  out->u.integer = x;
+  node->removed = true;
+  return true;
+}
+
 q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* relu) {
   *relu = false;
+  /* quantized::add.Scalar(qa, Scalar b) and friends (FX's x + 1.0). */
+  if (strcmp(overload, "Scalar") == 0 || strcmp(overload, "Scalar_out") == 0) {
+    if (strcmp(overload, "Scalar") != 0) return q8_op_unknown;
+    if (strcmp(name, "quantized::add") == 0 || strcmp(name, "quantized::add_relu") == 0) {
+      *relu = strcmp(name, "quantized::add_relu") == 0;
+      return q8_op_add_scalar;
+    }
+    if (strcmp(name, "quantized::mul") == 0 || strcmp(name, "quantized::mul_relu") == 0) {
+      *relu = strcmp(name, "quantized::mul_relu") == 0;
+      return q8_op_mul_scalar;
+    }
+  }
   for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
     if (strcmp(op_names[i].name, name) != 0) continue;
     /* Only the overloads whose arguments the lowering understands. */
@@ -231,8 +620,20 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
     if (op_names[i].kind == q8_op_flatten && strcmp(overload, "using_ints") != 0)
       return q8_op_unknown;
     if (strcmp(name, "aten::to") == 0 && strcmp(overload, "dtype") != 0) return q8_op_unknown;
-    if ((op_names[i].kind == q8_op_size || op_names[i].kind == q8_op_transpose) &&
+    if (op_names[i].kind == q8_op_size && overload[0] == '\0') return q8_op_sizes;
+    if ((op_names[i].kind == q8_op_size || op_names[i].kind == q8_op_transpose ||
+         op_names[i].kind == q8_op_compare || op_names[i].kind == q8_op_int_add ||
+         op_names[i].kind == q8_op_int_sub || op_names[i].kind == q8_op_select) &&
         strcmp(overload, "int") != 0)
+      return q8_op_unknown;
+    if ((op_names[i].kind == q8_op_len || op_names[i].kind == q8_op_list_item) &&
+        strcmp(overload, "t") != 0)
+      return q8_op_unknown;
+    if (op_names[i].kind == q8_op_slice && strcmp(overload, "Tensor") != 0) return q8_op_unknown;
+    if (strcmp(name, "aten::split") == 0 && strcmp(overload, "Tensor") != 0 &&
+        strcmp(overload, "sizes") != 0)
+      return q8_op_unknown;
+    if (op_names[i].kind == q8_op_squeeze && overload[0] != '\0' && strcmp(overload, "dim") != 0)
       return q8_op_unknown;
     if (op_names[i].kind == q8_op_floor_divide && overload[0] != '\0' &&
         strcmp(overload, "int") != 0)

@@ -92,6 +92,9 @@ typedef struct q8_value {
   /* PyTorch's memory format of the tensor: QNNPACK ops produce
    * channels_last, and a few ops round differently on it. */
   bool channels_last;
+  /* The tensor's rank when the loader can tell it (conv2d outputs are 4-D
+   * whatever the input size); 0 if unknown. Scripted models branch on it. */
+  uint32_t known_rank;
 } q8_value;
 
 typedef enum q8_op_kind {
@@ -123,8 +126,8 @@ typedef enum q8_op_kind {
   q8_op_softmax,           /* quantized::softmax */
   q8_op_channel_shuffle,   /* aten::channel_shuffle, native_channel_shuffle, or the
                             * fused view/transpose/view (see q8_graph_fuse_channel_shuffles) */
-  q8_op_view,              /* aten::view(self, int[] size) */
-  q8_op_transpose,         /* aten::transpose.int: only inside a channel shuffle */
+  q8_op_view,              /* aten::view / aten::reshape(self, int[] size) */
+  q8_op_transpose,         /* aten::transpose.int */
   q8_op_chunk,             /* aten::chunk(self, chunks, dim) + a 4th input: which chunk */
   /* Scalar shape arithmetic, evaluated when a program is planned. Their
    * outputs are ints (or int lists) that are not constant. */
@@ -132,6 +135,26 @@ typedef enum q8_op_kind {
   q8_op_floor_divide,      /* aten::floor_divide / floordiv on ints */
   q8_op_int_mul,           /* aten::mul on ints (quantized::mul is q8_op_mul) */
   q8_op_list_construct,    /* prim::ListConstruct of ints, some computed -> int[] */
+  q8_op_sizes,             /* aten::size(self) -> int[] */
+  q8_op_dim,               /* aten::dim(self) -> int */
+  q8_op_len,               /* aten::len.t(int[]) -> int */
+  q8_op_list_item,         /* aten::__getitem__.t(int[], int) -> int */
+  q8_op_compare,           /* aten::eq / ne / lt / gt / le / ge on ints -> bool */
+  q8_op_int_add,           /* aten::add.int */
+  q8_op_int_sub,           /* aten::sub.int */
+  q8_op_guard,             /* (bool cond, bool expected): a scripted model's
+                            * `if cond: raise` check, evaluated at plan time */
+  /* Tensor layout (no arithmetic; quint8 or float32). */
+  q8_op_permute,           /* aten::permute(self, dims) */
+  q8_op_slice,             /* aten::slice.Tensor(self, dim, start?, end?, step) */
+  q8_op_select,            /* aten::select.int(self, dim, index) */
+  q8_op_split,             /* aten::split.Tensor / split_with_sizes + a 4th input: which piece */
+  q8_op_squeeze,           /* aten::squeeze(self) / squeeze.dim(self, dim) */
+  q8_op_unsqueeze,         /* aten::unsqueeze(self, dim) */
+  q8_op_pad,               /* aten::constant_pad_nd(self, pad, value), aten::pad (constant) */
+  /* Quantized elementwise with a scalar (output qparams derived). */
+  q8_op_add_scalar,        /* quantized::add_scalar(_relu), quantized::add.Scalar(_relu) */
+  q8_op_mul_scalar,        /* quantized::mul_scalar(_relu), quantized::mul.Scalar(_relu) */
   q8_op_kind_count
 } q8_op_kind;
 
@@ -167,6 +190,8 @@ typedef struct q8_graph {
   size_t num_inputs;
   uint32_t* outputs; /* graph outputs */
   size_t num_outputs;
+  struct q8_split_source* splits; /* lists of q8_graph_add_split */
+  size_t num_splits;
 } q8_graph;
 
 /* Fills *error (if not NULL) and returns status; messages are printf-style. */
@@ -224,8 +249,61 @@ q8_status q8_graph_fuse_clamps(q8_graph* graph, q8_error* error);
  * list); the planner checks that the sizes really describe a shuffle. */
 q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error);
 
+/* aten::split.Tensor(self, split_size, dim=0) / split_with_sizes(self,
+ * split_sizes, dim=0), args in schema order (dim may be left out): an empty
+ * tensor list *list_out whose pieces are made on demand by
+ * q8_graph_split_piece / q8_graph_unpack_split (how many pieces split_size
+ * gives depends on the input's shape, which only the plan knows). Each piece
+ * is a q8_op_split node with inputs (self, split_size(s), dim, index). */
+q8_status q8_graph_add_split(q8_graph* graph, const char* name, size_t instruction,
+                             const uint32_t* args, size_t num_args, uint32_t* list_out,
+                             q8_error* error);
+
+/* True if `list` was made by q8_graph_add_split. */
+bool q8_graph_is_split(const q8_graph* graph, uint32_t list);
+
+/* Piece `index` (0 to 1023) of split list `list`. */
+q8_status q8_graph_split_piece(q8_graph* graph, uint32_t list, int64_t index, uint32_t* piece,
+                               q8_error* error);
+
+/* Unpacking `list` into `count` values: pieces 0 .. count - 1 become the
+ * list's items. */
+q8_status q8_graph_unpack_split(q8_graph* graph, uint32_t list, size_t count, q8_error* error);
+
 /* The output kind of a node of `kind` (tensor unless scalar arithmetic). */
 q8_value_kind q8_op_output_kind(q8_op_kind kind);
+
+/* Scalar arithmetic and checks: their arguments are ints, lists or bools
+ * (aten::size's first one a tensor), their outputs not tensors. */
+bool q8_op_is_scalar(q8_op_kind kind);
+
+/* The dtype of a node's tensor output: float32 for dequantize and dynamic
+ * linear, the first input's for layout ops, unknown for scalar ops, quint8
+ * otherwise. */
+q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const uint32_t* inputs);
+
+/* A q8_op_guard node: the model raises unless `cond` equals `expected`.
+ * A check of the form len(x.size()) != K (or == K expected true) also makes
+ * K x's known rank. */
+q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size_t instruction,
+                             q8_error* error);
+
+/* Removes scalar nodes nothing reads (shape arithmetic folded away). */
+q8_status q8_graph_drop_unused_scalars(q8_graph* graph, q8_error* error);
+
+/* Sets the known_rank of a new node's output where the operator and its
+ * inputs' known ranks determine it. */
+void q8_graph_infer_rank(q8_graph* graph, const q8_node* node);
+
+/* Folds a scalar node whose inputs are all load-time constants into a
+ * constant output (the node is removed); false if it cannot. Front ends
+ * call it so that conditions on constants stay constant. */
+bool q8_graph_fold_scalar(q8_graph* graph, q8_node* node);
+
+/* Evaluates scalar op `kind` (of q8_op_is_scalar, not aten::size/dim) on
+ * int operands: a, b (b unused by len). Returns false on a domain error
+ * (division by zero, overflow). For compare, `name` picks the predicate. */
+bool q8_scalar_eval(q8_op_kind kind, const char* name, int64_t a, int64_t b, int64_t* out);
 
 /* Accessors for constant operator arguments; false if absent, computed at
  * plan time or of another kind. */

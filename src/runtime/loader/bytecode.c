@@ -22,6 +22,7 @@ typedef struct frontend {
   uint32_t* constant_ids; /* value id per constant, converted on first LOADC */
   const q8_pickle_value* operators;
   size_t num_operators;
+  const q8_pickle_value* code; /* forward's instructions */
   uint32_t* stack;
   size_t depth;
   uint32_t* registers; /* 1-based, as the bytecode numbers them */
@@ -280,17 +281,28 @@ oom:
  * an int: the graph does not tell scalars from 0-dim tensors. */
 static q8_status convert_scalar_tensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
   const q8_dtype dt = c->u.tensor.storage->u.storage.dtype;
-  if (c->u.tensor.dim != 0 || (dt != q8_dtype_int64 && dt != q8_dtype_int32))
+  const bool floating = dt == q8_dtype_float32 || dt == q8_dtype_float64;
+  if (c->u.tensor.dim != 0 || (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
-                         "bytecode.pkl: tensor constants other than 0-dim integers are not "
-                         "supported");
+                         "bytecode.pkl: tensor constants other than 0-dim integers or floats "
+                         "are not supported");
   void* raw;
   size_t n;
   q8_status status = read_dense(f, c, &raw, &n);
   if (status != q8_status_success) return status;
-  const int64_t x = dt == q8_dtype_int64 ? *(const int64_t*)raw : *(const int32_t*)raw;
+  if (n != 1) {
+    free(raw);
+    return bad(f, "0-dim tensor constant without exactly one element");
+  }
+  /* 0-dim float tensors are FX's quantization parameters (scale); the graph
+   * does not tell them from Python floats. */
+  const int64_t x = dt == q8_dtype_int64 ? *(const int64_t*)raw : dt == q8_dtype_int32 ? *(const int32_t*)raw : 0;
+  const double number = dt == q8_dtype_float32 ? *(const float*)raw : dt == q8_dtype_float64 ? *(const double*)raw : 0.0;
   free(raw);
-  if ((status = new_value(f, q8_value_int, id)) == q8_status_success) f->graph->values[*id].u.integer = x;
+  if ((status = new_value(f, floating ? q8_value_float : q8_value_int, id)) != q8_status_success)
+    return status;
+  if (floating) f->graph->values[*id].u.number = number;
+  else f->graph->values[*id].u.integer = x;
   return status;
 }
 
@@ -352,26 +364,11 @@ static q8_status check_register(frontend* f, int64_t r, int64_t count) {
 
 /* --- operators ------------------------------------------------------------------ */
 
-static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const uint32_t* args) {
-  switch (kind) {
-    case q8_op_dequantize:
-    case q8_op_linear_dynamic: return q8_tensor_float32;
-    case q8_op_identity:
-    case q8_op_view:
-    case q8_op_transpose: return g->values[args[0]].dtype;
-    case q8_op_size:
-    case q8_op_floor_divide:
-    case q8_op_int_mul:
-    case q8_op_list_construct: return q8_tensor_unknown;
-    default: return q8_tensor_quint8;
-  }
-}
-
 /* The real-valued clamp of relu / relu6 / hardtanh / clamp. */
 static q8_status clamp_bounds(frontend* f, q8_node* node, const char* name) {
   const q8_graph* g = f->graph;
   double lo = 0.0, hi = INFINITY;
-  if (strcmp(name, "quantized::relu6") == 0) {
+  if (strcmp(name, "quantized::relu6") == 0 || strcmp(name, "aten::relu6") == 0) {
     hi = 6.0;
   } else if (strncmp(name, "aten::hardtanh", 14) == 0) {
     lo = -1.0, hi = 1.0; /* schema defaults */
@@ -394,6 +391,7 @@ static q8_status clamp_bounds(frontend* f, q8_node* node, const char* name) {
   if (strcmp(name, "quantized::relu6") == 0 && node->num_inputs > 1)
     q8_graph_const_int(g, node->inputs[1], &inplace);
   node->relayout = !inplace && (strcmp(name, "quantized::relu6") == 0 ||
+                                strcmp(name, "aten::relu6") == 0 ||
                                 strcmp(name, "aten::hardtanh") == 0 || strcmp(name, "aten::clamp") == 0);
   node->has_clamp = true;
   node->clamp_min = (float)lo;
@@ -403,6 +401,98 @@ unsupported:
   return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                        "%s at instruction %zu: bounds must be constant numbers with min <= max",
                        node->name, node->instruction);
+}
+
+/* aten::__getitem__.t(list, i) on a tensor list: item i (a constant index). */
+static q8_status exec_list_item(frontend* f, const uint32_t* args) {
+  int64_t i;
+  if (!q8_graph_const_int(f->graph, args[1], &i))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: a tensor list indexed by a value "
+                         "computed at run time is not supported", f->pc);
+  const uint32_t list = args[0];
+  uint32_t item;
+  f->depth -= 2;
+  if (q8_graph_is_split(f->graph, list)) {
+    q8_status status = q8_graph_split_piece(f->graph, list, i, &item, f->error);
+    return status == q8_status_success ? push(f, item) : status;
+  }
+  const q8_value* v = &f->graph->values[list];
+  const int64_t n = (int64_t)v->u.tensors.count;
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) return bad(f, "tensor list index out of range");
+  return push(f, v->u.tensors.items[i]);
+}
+
+static q8_status push_constant(frontend* f, q8_value_kind kind, int64_t x) {
+  uint32_t id;
+  q8_status status = new_value(f, kind, &id);
+  if (status != q8_status_success) return status;
+  f->graph->values[id].u.integer = x;
+  return push(f, id);
+}
+
+#define MAX_LIST_ITEMS 65536
+
+/* aten::append.t(list, item) on a list built by this forward (a loop
+ * filling in scale factors): the list grows in place, as in TorchScript. */
+static q8_status exec_append(frontend* f, const uint32_t* args) {
+  q8_value* list = &f->graph->values[args[0]];
+  const q8_value* item = &f->graph->values[args[1]];
+  const bool number = item->kind == q8_value_int || item->kind == q8_value_float;
+  if (!list->is_constant || !number || !item->is_constant ||
+      (list->kind != q8_value_int_list && list->kind != q8_value_float_list))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: aten::append.t is supported on lists of "
+                         "constant numbers only", f->pc);
+  const size_t count = list->kind == q8_value_int_list ? list->u.ints.count : list->u.floats.count;
+  if (count >= MAX_LIST_ITEMS) return bad(f, "list grows too long");
+  /* An empty list takes the kind of its first item; an int joins floats. */
+  if (count == 0 && item->kind == q8_value_float && list->kind == q8_value_int_list) {
+    free(list->u.ints.items);
+    list->kind = q8_value_float_list;
+    list->u.floats.items = NULL;
+    list->u.floats.count = 0;
+  }
+  if (list->kind == q8_value_int_list && item->kind != q8_value_int)
+    return bad(f, "append of a float to an int list");
+  const size_t size = list->kind == q8_value_int_list ? sizeof(int64_t) : sizeof(double);
+  void* items = realloc(list->kind == q8_value_int_list ? (void*)list->u.ints.items
+                                                         : (void*)list->u.floats.items,
+                        (count + 2) * size);
+  if (items == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  if (list->kind == q8_value_int_list) {
+    list->u.ints.items = items;
+    list->u.ints.items[list->u.ints.count++] = item->u.integer;
+  } else {
+    list->u.floats.items = items;
+    list->u.floats.items[list->u.floats.count++] =
+        item->kind == q8_value_float ? item->u.number : (double)item->u.integer;
+  }
+  f->depth -= 2;
+  return push(f, args[0]); /* append returns the list */
+}
+
+/* aten::list.t(list): a copy. */
+static q8_status exec_list_copy(frontend* f, uint32_t source) {
+  uint32_t id;
+  q8_status status = new_value(f, q8_value_int_list, &id);
+  if (status != q8_status_success) return status;
+  const q8_value* from = &f->graph->values[source];
+  q8_value* to = &f->graph->values[id];
+  to->u.ints.items = malloc((from->u.ints.count + 1) * sizeof(int64_t));
+  if (to->u.ints.items == NULL)
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  if (from->u.ints.count) memcpy(to->u.ints.items, from->u.ints.items, from->u.ints.count * sizeof(int64_t));
+  to->u.ints.count = from->u.ints.count;
+  f->depth -= 1;
+  return push(f, id);
+}
+
+static q8_status raise_reached(frontend* f) {
+  return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                       "bytecode.pkl: instruction %zu: the model raises an exception on every "
+                       "run", f->pc);
 }
 
 static q8_status exec_op(frontend* f, int64_t index) {
@@ -424,25 +514,46 @@ static q8_status exec_op(frontend* f, int64_t index) {
   /* int(0-dim tensor): scalars and 0-dim tensors are the same to the graph. */
   if (strcmp(full, "aten::Int.Tensor") == 0 && n == 1 && f->graph->values[args[0]].kind == q8_value_int)
     return q8_status_success;
+  /* list[i] of a tensor list (chunk, split) picks the tensor. */
+  if (strcmp(full, "aten::__getitem__.t") == 0 && n == 2 &&
+      f->graph->values[args[0]].kind == q8_value_tensor_list)
+    return exec_list_item(f, args);
+  if (strcmp(full, "prim::RaiseException") == 0) return raise_reached(f);
+  if (strcmp(full, "prim::is_quantized") == 0 && n == 1) {
+    const q8_tensor_dtype dt = f->graph->values[args[0]].dtype;
+    if (f->graph->values[args[0]].kind != q8_value_tensor || dt == q8_tensor_unknown)
+      return bad(f, "prim::is_quantized of something other than a tensor");
+    f->depth -= 1;
+    return push_constant(f, q8_value_bool, dt == q8_tensor_quint8);
+  }
+  if (strcmp(full, "aten::append.t") == 0 && n == 2) return exec_append(f, args);
+  if (strcmp(full, "aten::list.t") == 0 && n == 1 &&
+      f->graph->values[args[0]].kind == q8_value_int_list && f->graph->values[args[0]].is_constant)
+    return exec_list_copy(f, args[0]);
   bool relu;
   const q8_op_kind kind = q8_op_kind_from_name(name->u.string.data, overload->u.string.data, &relu);
   if (kind == q8_op_unknown)
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "unsupported operator %s at instruction %zu", full, f->pc);
   const q8_value_kind first = f->graph->values[args[0]].kind;
-  if (first != q8_value_tensor && first != q8_value_tensor_list &&
-      !((kind == q8_op_floor_divide || kind == q8_op_int_mul) && first == q8_value_int))
+  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind))
     return q8_graph_fail(f->error, q8_status_invalid_parameter,
                          "%s at instruction %zu: first argument is not a tensor", full, f->pc);
   uint32_t out;
-  q8_status status = kind == q8_op_chunk
-                         ? q8_graph_add_chunks(f->graph, full, f->pc, args, n, &out, f->error)
-                         : q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);
+  q8_status status;
+  if (kind == q8_op_chunk) status = q8_graph_add_chunks(f->graph, full, f->pc, args, n, &out, f->error);
+  else if (kind == q8_op_split) status = q8_graph_add_split(f->graph, full, f->pc, args, n, &out, f->error);
+  else status = q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);
   if (status != q8_status_success) return status;
   f->depth -= n;
-  if (kind == q8_op_chunk) return push(f, out);
+  if (kind == q8_op_chunk || kind == q8_op_split) return push(f, out);
   q8_node* node = &f->graph->nodes[f->graph->num_nodes - 1];
-  f->graph->values[out].dtype = output_dtype(f->graph, kind, node->inputs);
+  f->graph->values[out].dtype = q8_op_output_dtype(f->graph, kind, node->inputs);
+  if (q8_op_is_scalar(kind)) {
+    q8_graph_fold_scalar(f->graph, node);
+    return push(f, out);
+  }
+  q8_graph_infer_rank(f->graph, node);
   if (relu) {
     node->has_clamp = true;
     node->clamp_min = 0.0f;
@@ -508,6 +619,11 @@ oom:
 
 static q8_status exec_unpack(frontend* f, int64_t count) {
   if (f->depth == 0) return bad(f, "LIST_UNPACK on an empty stack");
+  if (q8_graph_is_split(f->graph, f->stack[f->depth - 1])) {
+    if (count < 0) return bad(f, "LIST_UNPACK of a negative count");
+    q8_status status = q8_graph_unpack_split(f->graph, f->stack[f->depth - 1], (size_t)count, f->error);
+    if (status != q8_status_success) return status;
+  }
   const q8_value* v = &f->graph->values[f->stack[f->depth - 1]];
   if (v->kind != q8_value_tensor_list || count < 0 || (uint64_t)count != v->u.tensors.count)
     return bad(f, "LIST_UNPACK of something other than a tensor list of that size");
@@ -561,18 +677,138 @@ static q8_status exec_register(frontend* f, const char* op, int64_t x, int64_t n
   return status;
 }
 
-/* JF with a constant condition; anything else is data-dependent control flow. */
+/* Whether the instructions from `start` raise before doing anything else
+ * (loading constants and registers, formatting the message). */
+static bool block_raises(const frontend* f, int64_t start) {
+  const size_t count = q8_pickle_length(f->code);
+  for (int64_t pc = start; pc >= 0 && (size_t)pc < count && pc < start + 64; pc++) {
+    const q8_pickle_value* ins = q8_pickle_item(f->code, (size_t)pc);
+    const q8_pickle_value* op = q8_pickle_item(ins, 0);
+    const q8_pickle_value* x = q8_pickle_item(ins, 1);
+    if (op == NULL || op->kind != q8_pickle_string) return false;
+    const char* code = op->u.string.data;
+    if (strcmp(code, "RAISE_EXCEPTION") == 0) return true;
+    if (strcmp(code, "OP") == 0 && x != NULL && x->kind == q8_pickle_int) {
+      const q8_pickle_value* entry = q8_pickle_item(f->operators, (size_t)x->u.integer);
+      const q8_pickle_value* name = q8_pickle_item(entry, 0);
+      if (x->u.integer < 0 || name == NULL || name->kind != q8_pickle_string) return false;
+      if (strcmp(name->u.string.data, "prim::RaiseException") == 0) return true;
+      if (strcmp(name->u.string.data, "aten::format") != 0 &&
+          strcmp(name->u.string.data, "aten::str") != 0)
+        return false;
+      continue;
+    }
+    if (strcmp(code, "LOADC") != 0 && strcmp(code, "LOAD") != 0 && strcmp(code, "MOVE") != 0 &&
+        strcmp(code, "DROPR") != 0 && strcmp(code, "STORE") != 0 && strcmp(code, "DROP") != 0)
+      return false;
+  }
+  return false;
+}
+
+/* JF with a constant condition. A condition computed at plan time (shape
+ * checks of scripted modules: `if len(x.size()) != 4: raise ...`) is
+ * supported when one branch only raises: the other one is taken and a guard
+ * node checks the condition when the program is planned. Anything else is
+ * data-dependent control flow. */
 static q8_status exec_jump_if_false(frontend* f, int64_t offset, size_t* next) {
   int64_t condition;
   if (f->depth == 0) return bad(f, "JF on an empty stack");
   const uint32_t id = f->stack[--f->depth];
-  if (f->graph->values[id].kind != q8_value_bool ||
-      !q8_graph_const_int(f->graph, id, &condition))
+  if (f->graph->values[id].kind == q8_value_bool && q8_graph_const_int(f->graph, id, &condition)) {
+    *next = condition ? f->pc + 1 : (size_t)((int64_t)f->pc + offset);
+    return q8_status_success;
+  }
+  const int64_t target = (int64_t)f->pc + offset;
+  const bool then_raises = block_raises(f, (int64_t)f->pc + 1);
+  const bool else_raises = !then_raises && offset > 1 && block_raises(f, target);
+  if (f->graph->values[id].kind != q8_value_bool || (!then_raises && !else_raises))
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "bytecode.pkl: instruction %zu: a jump on a value computed at run time "
                          "(data-dependent control flow) is not supported", f->pc);
-  *next = condition ? f->pc + 1 : (size_t)((int64_t)f->pc + offset);
+  q8_status status = q8_graph_add_guard(f->graph, id, !then_raises, f->pc, f->error);
+  if (status != q8_status_success) return status;
+  *next = then_raises ? (size_t)target : f->pc + 1;
   return q8_status_success;
+}
+
+/* LOOP X N with a trip count known at load time (loops over the spatial
+ * dimensions of a tensor whose rank is known): the stack holds trip count,
+ * maximum, condition and N - 2 loop-carried values. */
+static q8_status exec_loop(frontend* f, int64_t offset, int64_t carried, size_t* next) {
+  if (carried < 2 || (uint64_t)carried + 1 > f->depth) return bad(f, "LOOP frame exceeds the stack");
+  uint32_t* frame = f->stack + f->depth - (size_t)carried - 1;
+  int64_t trip, max_trip, condition;
+  if (!q8_graph_const_int(f->graph, frame[0], &trip) ||
+      !q8_graph_const_int(f->graph, frame[1], &max_trip) ||
+      !q8_graph_const_int(f->graph, frame[2], &condition))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: a loop whose trip count is computed at "
+                         "run time is not supported", f->pc);
+  if (trip < max_trip && condition) {
+    uint32_t id;
+    q8_status status = q8_graph_add_int(f->graph, trip, &id, f->error);
+    if (status == q8_status_success) status = q8_graph_add_int(f->graph, trip + 1, &frame[0], f->error);
+    if (status != q8_status_success) return status;
+    frame[2] = id;
+    *next = f->pc + 1;
+    return q8_status_success;
+  }
+  for (int64_t i = 0; i < carried - 2; i++) frame[i] = frame[i + 3];
+  f->depth -= 3;
+  *next = (size_t)((int64_t)f->pc + offset);
+  return q8_status_success;
+}
+
+/* DIM, DTYPE, DEVICE of the tensor on top of the stack. */
+static q8_status exec_tensor_query(frontend* f, const char* code) {
+  if (f->depth == 0 || f->graph->values[f->stack[f->depth - 1]].kind != q8_value_tensor)
+    return bad(f, "DIM, DTYPE or DEVICE of something other than a tensor");
+  const uint32_t t = f->stack[--f->depth];
+  if (strcmp(code, "DEVICE") == 0) return push_constant(f, q8_value_string, 0);
+  if (strcmp(code, "DTYPE") == 0) {
+    const q8_tensor_dtype dt = f->graph->values[t].dtype;
+    if (dt != q8_tensor_quint8 && dt != q8_tensor_float32) return bad(f, "DTYPE of a tensor of unknown type");
+    return push_constant(f, q8_value_int, dt == q8_tensor_quint8 ? 13 : 6); /* torch.quint8, float32 */
+  }
+  uint32_t out;
+  q8_status status = q8_graph_add_node(f->graph, q8_op_dim, "aten::dim", f->pc, &t, 1, &out, f->error);
+  if (status != q8_status_success) return status;
+  f->graph->values[out].dtype = q8_tensor_unknown;
+  q8_graph_fold_scalar(f->graph, &f->graph->nodes[f->graph->num_nodes - 1]);
+  return push(f, out);
+}
+
+static q8_status exec_not(frontend* f) {
+  int64_t x;
+  if (f->depth == 0) return bad(f, "__NOT__ on an empty stack");
+  const uint32_t id = f->stack[f->depth - 1];
+  if (f->graph->values[id].kind != q8_value_bool) return bad(f, "__NOT__ of something other than a bool");
+  if (q8_graph_const_int(f->graph, id, &x)) {
+    f->depth--;
+    return push_constant(f, q8_value_bool, !x);
+  }
+  /* not x == (x == 0), evaluated at plan time. */
+  uint32_t inputs[2] = {id, 0}, out;
+  q8_status status = q8_graph_add_int(f->graph, 0, &inputs[1], f->error);
+  if (status == q8_status_success)
+    status = q8_graph_add_node(f->graph, q8_op_compare, "aten::eq.int", f->pc, inputs, 2, &out, f->error);
+  if (status != q8_status_success) return status;
+  f->graph->values[out].dtype = q8_tensor_unknown;
+  f->depth--;
+  return push(f, out);
+}
+
+/* `x is None` / `x is not None` on values known at load time. */
+static q8_status exec_is(frontend* f, bool negate) {
+  if (f->depth < 2) return bad(f, "__IS__ on a stack of fewer than two values");
+  const q8_value* a = &f->graph->values[f->stack[f->depth - 2]];
+  const q8_value* b = &f->graph->values[f->stack[f->depth - 1]];
+  if (a->kind != q8_value_none && b->kind != q8_value_none)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: `is` is supported only against None", f->pc);
+  const bool same = a->kind == b->kind;
+  f->depth -= 2;
+  return push_constant(f, q8_value_bool, same != negate);
 }
 
 static q8_status exec_instruction(frontend* f, const q8_pickle_value* ins, size_t* next, bool* done) {
@@ -613,6 +849,20 @@ static q8_status exec_instruction(frontend* f, const q8_pickle_value* ins, size_
     *done = true;
     return exec_return(f);
   }
+  if (strcmp(code, "RAISE_EXCEPTION") == 0) return raise_reached(f);
+  if (strcmp(code, "LOOP") == 0) return exec_loop(f, X, N, next);
+  if (strcmp(code, "DIM") == 0 || strcmp(code, "DTYPE") == 0 || strcmp(code, "DEVICE") == 0)
+    return exec_tensor_query(f, code);
+  if (strcmp(code, "UN_INITIALIZED") == 0) return push_constant(f, q8_value_none, 0);
+  if (strcmp(code, "__NOT__") == 0) return exec_not(f);
+  if (strcmp(code, "__IS__") == 0 || strcmp(code, "__ISNOT__") == 0) return exec_is(f, code[2] == 'I' && code[4] == 'N');
+  if (strcmp(code, "FORMAT") == 0) {
+    /* Only error messages are formatted; the result is an opaque string. */
+    if (X < 1 || (uint64_t)X > f->depth) return bad(f, "FORMAT of more values than the stack holds");
+    f->depth -= (size_t)X;
+    return push_constant(f, q8_value_string, 0);
+  }
+  if (strcmp(code, "WARN") == 0) return pop_n(f, 2, "WARN on a stack of fewer than two values");
   char message[160];
   snprintf(message, sizeof(message), "unsupported opcode '%.40s'", code);
   return q8_graph_fail(f->error, q8_status_unsupported_parameter,
@@ -621,6 +871,7 @@ static q8_status exec_instruction(frontend* f, const q8_pickle_value* ins, size_
 
 static q8_status run_instructions(frontend* f, const q8_pickle_value* code) {
   const size_t count = q8_pickle_length(code);
+  f->code = code;
   const size_t max_steps = count * MAX_STEPS_PER_INSTRUCTION;
   bool done = false;
   for (size_t steps = 0; !done; steps++) {
@@ -726,6 +977,7 @@ static q8_status build(frontend* f, const q8_pickle_value* root) {
   if (status == q8_status_success) status = q8_graph_drop_identities(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(f->graph, f->error);
+  if (status == q8_status_success) status = q8_graph_drop_unused_scalars(f->graph, f->error);
   return status;
 }
 

@@ -243,7 +243,7 @@ static bool text_is(const char* text, size_t length, const char* name, size_t na
 
 /* --- values from data.pkl --------------------------------------------------------- */
 
-static q8_status pickle_to_tv(ts_context* ts, const q8_pickle_value* v, tv* out) {
+static q8_status pickle_to_tv(ts_context* ts, const q8_pickle_value* v, const char* dir, tv* out) {
   memset(out, 0, sizeof(*out));
   switch (v->kind) {
     case q8_pickle_none: out->kind = tv_none; return q8_status_success;
@@ -260,7 +260,7 @@ static q8_status pickle_to_tv(ts_context* ts, const q8_pickle_value* v, tv* out)
       tv* items = ts_alloc(ts, (v->u.seq.count + 1) * sizeof(tv));
       if (items == NULL) return q8_status_out_of_memory;
       for (size_t i = 0; i < v->u.seq.count; i++) {
-        q8_status status = pickle_to_tv(ts, v->u.seq.items[i], &items[i]);
+        q8_status status = pickle_to_tv(ts, v->u.seq.items[i], dir, &items[i]);
         if (status != q8_status_success) return status;
       }
       out->kind = v->kind == q8_pickle_tuple ? tv_tuple : tv_list;
@@ -272,7 +272,7 @@ static q8_status pickle_to_tv(ts_context* ts, const q8_pickle_value* v, tv* out)
                       ? tv_packed : tv_module;
       out->object = v;
       return q8_status_success;
-    default: out->kind = tv_pickle, out->object = v; return q8_status_success;
+    default: out->kind = tv_pickle, out->object = v, out->storage_dir = dir; return q8_status_success;
   }
 }
 
@@ -299,7 +299,7 @@ static q8_status module_attribute(ts_context* ts, const q8_pickle_value* obj, co
     for (size_t i = state->u.dict.count; i-- > 0;) {
       const q8_pickle_value* key = state->u.dict.keys[i];
       if (key->kind == q8_pickle_string && text_is(key->u.string.data, key->u.string.size, name, length))
-        return pickle_to_tv(ts, state->u.dict.values[i], out);
+        return pickle_to_tv(ts, state->u.dict.values[i], "data", out);
     }
   } else if (is_conv_module(obj)) {
     memset(out, 0, sizeof(*out));
@@ -309,7 +309,7 @@ static q8_status module_attribute(ts_context* ts, const q8_pickle_value* obj, co
     }
     for (size_t i = 0; i < sizeof(conv_fields) / sizeof(conv_fields[0]); i++)
       if (conv_fields[i] != NULL && text_is(name, length, conv_fields[i], strlen(conv_fields[i])))
-        return pickle_to_tv(ts, state->u.seq.items[i], out);
+        return pickle_to_tv(ts, state->u.seq.items[i], "data", out);
   }
   memset(out, 0, sizeof(*out));
   out->kind = tv_method, out->object = obj;
@@ -440,7 +440,7 @@ static q8_status constant_ref(ts_context* ts, frame* f, const ts_token* name, tv
   }
   const q8_pickle_value* c = ok ? q8_pickle_item(ts->constants, index) : NULL;
   if (c == NULL) return fail_here(ts, f, q8_status_invalid_parameter, "no constant", name);
-  return pickle_to_tv(ts, c, out);
+  return pickle_to_tv(ts, c, "constants", out);
 }
 
 static q8_status eval_attribute(ts_context* ts, frame* f, tv* value) {

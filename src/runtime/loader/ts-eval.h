@@ -53,6 +53,7 @@ typedef struct tv {
     uint32_t id;
   } u;
   const q8_pickle_value* object; /* module, packed, pickle; the module of a method */
+  const char* storage_dir;       /* pickle: "constants" (constants.pkl) or "data" (data.pkl) */
 } tv;
 
 /* Bump allocator for everything one load computes; freed at once. */
@@ -110,6 +111,9 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
 /* Adds a graph value for a Python-level value (constant scalars and lists,
  * tensor lists, packed weights); *id gets it. */
 q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* value, uint32_t* id);
+
+/* A pickled 0-dim int or float tensor (a tv_pickle) as a tv_int / tv_float. */
+q8_status ts_pickle_scalar(ts_context* ts, const tv* v, tv* out);
 
 const char* ts_kind_name(tv_kind kind);
 

@@ -333,6 +333,19 @@ static q8_status list_value(ts_context* ts, const ts_call_site* site, const tv* 
   return q8_status_success;
 }
 
+q8_status ts_pickle_scalar(ts_context* ts, const tv* v, tv* out) {
+  bool is_float;
+  int64_t integer;
+  double number;
+  q8_status status = ts_scalar_constant(ts->archive, v->storage_dir ? v->storage_dir : "constants",
+                                        v->object, &is_float, &integer, &number, ts->error);
+  if (status != q8_status_success) return status;
+  memset(out, 0, sizeof(*out));
+  if (is_float) out->kind = tv_float, out->u.number = number;
+  else out->kind = tv_int, out->u.integer = integer;
+  return q8_status_success;
+}
+
 q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
   q8_status status;
   switch (v->kind) {
@@ -352,11 +365,9 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
     case tv_list: return list_value(ts, site, v, id);
     case tv_packed: return packed_value(ts, site, v, id);
     case tv_pickle: {
-      int64_t x;
-      status = ts_scalar_constant(ts->archive, v->object, &x, ts->error);
-      if (status == q8_status_success) status = constant(ts, q8_value_int, id);
-      if (status == q8_status_success) ts->graph->values[*id].u.integer = x;
-      return status;
+      tv scalar;
+      status = ts_pickle_scalar(ts, v, &scalar);
+      return status == q8_status_success ? ts_to_graph(ts, site, &scalar, id) : status;
     }
     default:
       return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,

@@ -230,23 +230,33 @@ q8_status ts_linear_weights(q8_archive* archive, const q8_pickle_value* state,
   return q8_status_success;
 }
 
-q8_status ts_scalar_constant(q8_archive* archive, const q8_pickle_value* t, int64_t* out,
-                             q8_error* error) {
-  const q8_dtype dt = t->kind == q8_pickle_tensor ? t->u.tensor.storage->u.storage.dtype : q8_dtype_float32;
+q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
+                             const q8_pickle_value* t, bool* is_float, int64_t* integer,
+                             double* number, q8_error* error) {
+  const q8_dtype dt = t->kind == q8_pickle_tensor ? t->u.tensor.storage->u.storage.dtype : q8_dtype_uint8;
+  const bool floating = dt == q8_dtype_float32 || dt == q8_dtype_float64;
   if (t->kind != q8_pickle_tensor || t->u.tensor.dim != 0 ||
-      (dt != q8_dtype_int64 && dt != q8_dtype_int32))
+      (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
     return q8_graph_fail(error, q8_status_unsupported_parameter,
-                         "constants.pkl: tensor constants other than 0-dim integers are not "
-                         "supported");
+                         "%s: tensor constants other than 0-dim integers or floats are not "
+                         "supported", strcmp(storage_dir, "data") == 0 ? "data.pkl" : "constants.pkl");
   const q8_pickle_value* storage = t->u.tensor.storage;
   char entry[600];
-  snprintf(entry, sizeof(entry), "constants/%.500s", storage->u.storage.key);
+  snprintf(entry, sizeof(entry), "%s/%.500s", storage_dir, storage->u.storage.key);
   void* data = NULL;
   q8_status status = q8_archive_read_storage(archive, entry, storage->u.storage.bytes, &data, error);
   if (status != q8_status_success) return status;
   /* The pickle decoder checked that the view lies inside the storage. */
   const size_t offset = (size_t)t->u.tensor.storage_offset;
-  *out = dt == q8_dtype_int64 ? ((const int64_t*)data)[offset] : ((const int32_t*)data)[offset];
+  *is_float = floating;
+  *integer = 0;
+  *number = 0.0;
+  switch (dt) {
+    case q8_dtype_int64: *integer = ((const int64_t*)data)[offset]; break;
+    case q8_dtype_int32: *integer = ((const int32_t*)data)[offset]; break;
+    case q8_dtype_float32: *number = ((const float*)data)[offset]; break;
+    default: *number = ((const double*)data)[offset]; break;
+  }
   free(data);
   return q8_status_success;
 }

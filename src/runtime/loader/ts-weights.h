@@ -16,6 +16,8 @@
 #ifndef Q8_RUNTIME_LOADER_TS_WEIGHTS_H
 #define Q8_RUNTIME_LOADER_TS_WEIGHTS_H
 
+#include <stdbool.h>
+
 #include "q8/q8.h"
 #include "../graph/graph.h"
 #include "archive.h"
@@ -32,9 +34,13 @@ q8_status ts_conv_weights(q8_archive* archive, const q8_pickle_value* state,
 q8_status ts_linear_weights(q8_archive* archive, const q8_pickle_value* state,
                             q8_packed_weights** out, q8_error* error);
 
-/* A 0-dim int64/int32 tensor of constants.pkl (constants/<key>) as an int:
- * the divisor of traced shape arithmetic. */
-q8_status ts_scalar_constant(q8_archive* archive, const q8_pickle_value* t, int64_t* out,
-                             q8_error* error);
+/* A 0-dim int64/int32 or float32/float64 tensor whose storage is
+ * <storage_dir>/<key> ("constants" for constants.pkl, "data" for data.pkl)
+ * as an int (*is_float false, *integer) or a float (*number): the divisor
+ * of traced shape arithmetic, FX's quantization parameters, a quantized
+ * module's scale and zero point buffers. */
+q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
+                             const q8_pickle_value* t, bool* is_float, int64_t* integer,
+                             double* number, q8_error* error);
 
 #endif

@@ -28,7 +28,9 @@ static bool scalar_of(const q8_program* p, uint32_t id, int64_t* out) {
   if (id == Q8_GRAPH_NO_VALUE) return false;
   if (q8_graph_const_int(p->graph, id, out)) return true;
   const q8_value* v = &p->graph->values[id];
-  if (v->kind != q8_value_int || v->is_constant || p->tensors[id].num_ints != 1) return false;
+  if ((v->kind != q8_value_int && v->kind != q8_value_bool) || v->is_constant ||
+      p->tensors[id].num_ints != 1)
+    return false;
   *out = p->tensors[id].ints[0];
   return true;
 }
@@ -63,21 +65,34 @@ static q8_status nothing_to_run(q8_program* p, q8_step* s, pthreadpool_t pool, q
 /* --- scalar arithmetic ------------------------------------------------------------ */
 
 static q8_status scalar_create(q8_program* p, q8_step* s, q8_error* error) {
-  for (size_t i = s->node->kind == q8_op_size ? 1 : 0; i < s->node->num_inputs; i++) {
-    const q8_value_kind kind = p->graph->values[arg(s, i)].kind;
-    if (kind != q8_value_int && kind != q8_value_bool)
+  const q8_op_kind kind = s->node->kind;
+  const bool on_tensor = kind == q8_op_size || kind == q8_op_sizes || kind == q8_op_dim;
+  const bool on_list = kind == q8_op_len || kind == q8_op_list_item;
+  for (size_t i = on_tensor || on_list ? 1 : 0; i < s->node->num_inputs; i++) {
+    const q8_value_kind k = p->graph->values[arg(s, i)].kind;
+    if (k != q8_value_int && k != q8_value_bool)
       return q8_step_fail(s, error, q8_status_unsupported_parameter,
                           "argument %zu is not an int", i);
   }
-  if (s->node->kind == q8_op_size && (tensor_at(p, s, 0) == NULL || s->node->num_inputs != 2))
-    return q8_step_fail(s, error, q8_status_unsupported_parameter, "takes a tensor and a dimension");
-  if ((s->node->kind == q8_op_floor_divide || s->node->kind == q8_op_int_mul) &&
-      s->node->num_inputs != 2)
-    return q8_step_fail(s, error, q8_status_unsupported_parameter, "takes two ints");
+  size_t arity = 2;
+  if (kind == q8_op_sizes || kind == q8_op_dim || kind == q8_op_len) arity = 1;
+  if (kind == q8_op_list_construct) arity = s->node->num_inputs;
+  if (on_tensor && tensor_at(p, s, 0) == NULL)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not a tensor");
+  if (on_list && p->graph->values[arg(s, 0)].kind != q8_value_int_list)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not an int list");
+  if (s->node->num_inputs != arity)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "takes %zu arguments", arity);
   if (s->node->num_inputs > Q8_GRAPH_MAX_DIMS)
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
                         "lists of more than %d computed ints are not supported", Q8_GRAPH_MAX_DIMS);
   return q8_status_success;
+}
+
+static void set_int(q8_program* p, const q8_step* s, int64_t x) {
+  q8_tensor_plan* out = out_of(p, s);
+  out->ints[0] = x;
+  out->num_ints = 1;
 }
 
 static q8_status size_shape(q8_program* p, q8_step* s, q8_error* error) {
@@ -89,36 +104,67 @@ static q8_status size_shape(q8_program* p, q8_step* s, q8_error* error) {
   if (dim < 0 || dim >= (int64_t)in->rank)
     return q8_step_fail(s, error, q8_status_invalid_parameter,
                         "dimension out of range for a %zu-D tensor", in->rank);
-  q8_tensor_plan* out = out_of(p, s);
-  out->ints[0] = (int64_t)in->shape[dim];
-  out->num_ints = 1;
+  set_int(p, s, (int64_t)in->shape[dim]);
   return q8_status_success;
 }
 
-static q8_status floor_divide_shape(q8_program* p, q8_step* s, q8_error* error) {
-  int64_t a, b;
-  if (!scalar_of(p, arg(s, 0), &a) || !scalar_of(p, arg(s, 1), &b))
-    return q8_step_fail(s, error, q8_status_unsupported_parameter, "operands are not ints");
-  if (b == 0 || (a == INT64_MIN && b == -1))
-    return q8_step_fail(s, error, q8_status_invalid_parameter, "division by zero or overflow");
-  int64_t q = a / b;
-  if (a % b != 0 && (a < 0) != (b < 0)) q--; /* rounds towards minus infinity */
+/* aten::size(self) -> int[] and aten::dim(self) -> int */
+static q8_status sizes_shape(q8_program* p, q8_step* s, q8_error* error) {
+  (void)error;
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  if (s->node->kind == q8_op_dim) {
+    set_int(p, s, (int64_t)in->rank);
+    return q8_status_success;
+  }
   q8_tensor_plan* out = out_of(p, s);
-  out->ints[0] = q;
-  out->num_ints = 1;
+  for (size_t d = 0; d < in->rank; d++) out->ints[d] = (int64_t)in->shape[d];
+  out->num_ints = in->rank;
   return q8_status_success;
 }
 
-static q8_status int_mul_shape(q8_program* p, q8_step* s, q8_error* error) {
-  int64_t a, b;
+/* Binary int arithmetic and comparisons. */
+static q8_status binary_int_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t a, b, x;
   if (!scalar_of(p, arg(s, 0), &a) || !scalar_of(p, arg(s, 1), &b))
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "unsupported: only ints are multiplied by aten::mul");
-  if (a < -INT32_MAX || a > INT32_MAX || b < -INT32_MAX || b > INT32_MAX)
-    return q8_step_fail(s, error, q8_status_invalid_parameter, "operands too large");
-  q8_tensor_plan* out = out_of(p, s);
-  out->ints[0] = a * b;
-  out->num_ints = 1;
+                        "unsupported: operands are not ints");
+  if (!q8_scalar_eval(s->node->kind, s->node->name, a, b, &x))
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "%lld and %lld: division by zero or overflow", (long long)a, (long long)b);
+  set_int(p, s, x);
+  return q8_status_success;
+}
+
+/* len(int[]) and int[][i] */
+static q8_status list_op_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t items[Q8_GRAPH_MAX_DIMS], i = 0;
+  size_t count;
+  if (!list_of(p, arg(s, 0), items, &count) ||
+      (s->node->kind == q8_op_list_item && !scalar_of(p, arg(s, 1), &i)))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "takes a list of at most %d ints", Q8_GRAPH_MAX_DIMS);
+  if (s->node->kind == q8_op_len) {
+    set_int(p, s, (int64_t)count);
+    return q8_status_success;
+  }
+  if (i < 0) i += (int64_t)count;
+  if (i < 0 || i >= (int64_t)count)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "list index out of range");
+  set_int(p, s, items[i]);
+  return q8_status_success;
+}
+
+/* A scripted module's input check (`if cond: raise`), taken as not raising
+ * at load time: the plan verifies it. */
+static q8_status guard_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t condition, expected;
+  if (!scalar_of(p, arg(s, 0), &condition) || !scalar_of(p, arg(s, 1), &expected))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "the condition is not a bool");
+  if ((condition != 0) != (expected != 0))
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "the model's own check of its input fails here (it raises an exception "
+                        "for these input shapes)");
+  set_int(p, s, condition);
   return q8_status_success;
 }
 
@@ -349,9 +395,11 @@ static q8_status shuffle_setup(q8_program* p, q8_step* s, q8_error* error) {
 /* --- the table ------------------------------------------------------------------------ */
 
 static const q8_lowering size_lowering = {scalar_create, size_shape, nothing, nothing_to_run};
-static const q8_lowering floor_divide_lowering = {scalar_create, floor_divide_shape, nothing,
-                                                  nothing_to_run};
-static const q8_lowering int_mul_lowering = {scalar_create, int_mul_shape, nothing, nothing_to_run};
+static const q8_lowering sizes_lowering = {scalar_create, sizes_shape, nothing, nothing_to_run};
+static const q8_lowering binary_int_lowering = {scalar_create, binary_int_shape, nothing,
+                                                nothing_to_run};
+static const q8_lowering list_op_lowering = {scalar_create, list_op_shape, nothing, nothing_to_run};
+static const q8_lowering guard_lowering = {scalar_create, guard_shape, nothing, nothing_to_run};
 static const q8_lowering list_lowering = {scalar_create, list_shape, nothing, nothing_to_run};
 static const q8_lowering view_lowering = {view_create, view_shape, nothing, view_run};
 static const q8_lowering transpose_lowering = {transpose_create, NULL, NULL, NULL};
@@ -361,8 +409,16 @@ static const q8_lowering shuffle_lowering = {shuffle_create, shuffle_shape, shuf
 const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
   switch (kind) {
     case q8_op_size: return &size_lowering;
-    case q8_op_floor_divide: return &floor_divide_lowering;
-    case q8_op_int_mul: return &int_mul_lowering;
+    case q8_op_sizes:
+    case q8_op_dim: return &sizes_lowering;
+    case q8_op_floor_divide:
+    case q8_op_int_mul:
+    case q8_op_int_add:
+    case q8_op_int_sub:
+    case q8_op_compare: return &binary_int_lowering;
+    case q8_op_len:
+    case q8_op_list_item: return &list_op_lowering;
+    case q8_op_guard: return &guard_lowering;
     case q8_op_list_construct: return &list_lowering;
     case q8_op_view: return &view_lowering;
     case q8_op_transpose: return &transpose_lowering;
