@@ -38,6 +38,7 @@ static void free_value(q8_value* v) {
     case q8_value_float_list: free(v->u.floats.items); break;
     case q8_value_tensor_list: free(v->u.tensors.items); break;
     case q8_value_packed: q8_packed_weights_free(v->u.packed); break;
+    case q8_value_string: free(v->u.str.text); break;
     default: break;
   }
 }
@@ -108,6 +109,29 @@ q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
   node->output = output;
   *output_out = output;
   return q8_status_success;
+}
+
+q8_status q8_graph_add_string(q8_graph* graph, const char* text, size_t length, uint32_t* id_out,
+                              q8_error* error) {
+  q8_status status = q8_graph_add_value(graph, q8_value_string, id_out, error);
+  if (status != q8_status_success) return status;
+  q8_value* v = &graph->values[*id_out];
+  v->is_constant = true;
+  if (text == NULL) return q8_status_success;
+  if (length > 4096) length = 4096;
+  v->u.str.text = malloc(length + 1);
+  if (v->u.str.text == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  memcpy(v->u.str.text, text, length);
+  v->u.str.text[length] = '\0';
+  v->u.str.length = length;
+  return q8_status_success;
+}
+
+bool q8_graph_is_string(const q8_graph* graph, uint32_t id, const char* text) {
+  if (id >= graph->num_values || graph->values[id].kind != q8_value_string) return false;
+  const q8_value* v = &graph->values[id];
+  return v->u.str.text != NULL && v->u.str.length == strlen(text) &&
+         memcmp(v->u.str.text, text, v->u.str.length) == 0;
 }
 
 q8_status q8_graph_add_int(q8_graph* graph, int64_t x, uint32_t* id_out, q8_error* error) {
@@ -276,6 +300,7 @@ static const op_name op_names[] = {
     {"quantized::mul", q8_op_mul, false},
     {"quantized::mul_relu", q8_op_mul, true},
     {"quantized::cat", q8_op_cat, false},
+    {"aten::cat", q8_op_cat, false},
     {"quantized::hardswish", q8_op_hardswish, false},
     {"aten::hardsigmoid", q8_op_hardsigmoid, false},
     {"aten::hardsigmoid_", q8_op_hardsigmoid, false},
@@ -377,6 +402,11 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_squeeze:
     case q8_op_unsqueeze:
     case q8_op_pad: return graph->values[inputs[0]].dtype;
+    case q8_op_cat: {
+      const q8_value* list = &graph->values[inputs[0]];
+      return list->kind == q8_value_tensor_list && list->u.tensors.count > 0
+                 ? graph->values[list->u.tensors.items[0]].dtype : q8_tensor_quint8;
+    }
     default: return q8_op_is_scalar(kind) ? q8_tensor_unknown : q8_tensor_quint8;
   }
 }

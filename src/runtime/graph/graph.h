@@ -81,6 +81,10 @@ typedef struct q8_value {
       size_t count;
     } tensors;
     q8_packed_weights* packed;
+    struct {
+      char* text; /* NUL-terminated, or NULL (a formatted message) */
+      size_t length;
+    } str;
   } u;
   /* Tensors. */
   q8_tensor_dtype dtype;
@@ -219,6 +223,13 @@ q8_status q8_graph_add_node(q8_graph* graph, q8_op_kind kind, const char* name,
 q8_status q8_graph_add_chunks(q8_graph* graph, const char* name, size_t instruction,
                               const uint32_t* args, size_t num_args, uint32_t* list_out,
                               q8_error* error);
+
+/* A new constant string value (text copied; at most 4096 bytes kept). */
+q8_status q8_graph_add_string(q8_graph* graph, const char* text, size_t length, uint32_t* id_out,
+                              q8_error* error);
+
+/* Whether value `id` is the constant string `text`. */
+bool q8_graph_is_string(const q8_graph* graph, uint32_t id, const char* text);
 
 /* A new constant int value. */
 q8_status q8_graph_add_int(q8_graph* graph, int64_t x, uint32_t* id_out, q8_error* error);

@@ -320,7 +320,8 @@ static q8_status convert_constant(frontend* f, const q8_pickle_value* c, uint32_
       status = new_value(f, q8_value_float, id);
       if (status == q8_status_success) f->graph->values[*id].u.number = c->u.number;
       return status;
-    case q8_pickle_string: return new_value(f, q8_value_string, id);
+    case q8_pickle_string:
+      return q8_graph_add_string(f->graph, c->u.string.data, c->u.string.size, id, f->error);
     case q8_pickle_list: return convert_list(f, c, id);
     case q8_pickle_object: return convert_packed(f, c, id);
     case q8_pickle_tensor: return convert_scalar_tensor(f, c, id);

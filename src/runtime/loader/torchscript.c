@@ -524,6 +524,41 @@ static bool constant_builtin(const tv* path, const call_args* a, tv* out) {
   return false;
 }
 
+/* float(x), int(x) of load-time values (a module's 0-dim scale and zero
+ * point buffers), len() of a constant sequence, and a raise that every run
+ * reaches. q8_status_not_found if `path` is none of them. */
+static bool python_builtin(ts_context* ts, const ts_call_site* site, tv* path, const call_args* a,
+                           q8_status* status) {
+  *status = q8_status_success;
+  const bool to_float = text_is(path->u.str.text, path->u.str.length, "float", 5);
+  const bool to_int = text_is(path->u.str.text, path->u.str.length, "int", 3);
+  if (text_is(path->u.str.text, path->u.str.length, "ops.prim.RaiseException", 23))
+    return *status = ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                             "the model raises an exception on every run"), true;
+  if (a->num_positional != 1 || a->num_keywords != 0) return false;
+  tv x = a->positional[0];
+  if (text_is(path->u.str.text, path->u.str.length, "torch.len", 9) &&
+      (x.kind == tv_list || x.kind == tv_tuple)) {
+    const size_t n = x.u.seq.count;
+    memset(path, 0, sizeof(*path));
+    path->kind = tv_int, path->u.integer = (int64_t)n;
+    return true;
+  }
+  if (!to_float && !to_int) return false;
+  if (x.kind == tv_pickle && (*status = ts_pickle_scalar(ts, &x, &x)) != q8_status_success) return true;
+  if (x.kind != tv_int && x.kind != tv_float && x.kind != tv_bool) return false;
+  const double number = x.kind == tv_float ? x.u.number : (double)x.u.integer;
+  memset(path, 0, sizeof(*path));
+  if (to_float) {
+    path->kind = tv_float, path->u.number = number;
+  } else {
+    if (!(number > -9.2e18 && number < 9.2e18))
+      return *status = ts_fail(ts, site->file, site->line, q8_status_invalid_parameter, "int() of %g", number), true;
+    path->kind = tv_int, path->u.integer = x.kind == tv_float ? (int64_t)number : x.u.integer;
+  }
+  return true;
+}
+
 static q8_status eval_call(ts_context* ts, frame* f, tv* value) {
   const ts_call_site site = site_of(f);
   call_args* a = ts_alloc(ts, sizeof(call_args)); /* off the C stack: calls nest */
@@ -550,8 +585,68 @@ static q8_status eval_call(ts_context* ts, frame* f, tv* value) {
     return module_attribute(ts, args[0].object, args[1].u.str.text, args[1].u.str.length, value);
   }
   if (constant_builtin(value, a, value)) return q8_status_success;
+  if (python_builtin(ts, &site, value, a, &status)) return status;
   return ts_call_operator(ts, &site, value, a->positional, a->num_positional, a->keywords,
                           a->num_keywords, value);
+}
+
+/* Item `index` of a graph list: a tensor of a tensor list (a piece of a
+ * split), or an int of a list computed at plan time (x.size()). */
+static q8_status graph_item(ts_context* ts, const char* file, uint32_t line, const tv* list,
+                            int64_t index, tv* out) {
+  q8_graph* g = ts->graph;
+  const uint32_t id = list->u.id;
+  memset(out, 0, sizeof(*out));
+  out->kind = tv_graph;
+  if (g->values[id].kind == q8_value_tensor_list) {
+    if (q8_graph_is_split(g, id)) return q8_graph_split_piece(g, id, index, &out->u.id, ts->error);
+    const int64_t n = (int64_t)g->values[id].u.tensors.count;
+    if (index < 0) index += n;
+    if (index < 0 || index >= n)
+      return ts_fail(ts, file, line, q8_status_invalid_parameter, "index out of range");
+    out->u.id = g->values[id].u.tensors.items[index];
+    return q8_status_success;
+  }
+  if (g->values[id].kind != q8_value_int_list)
+    return ts_fail(ts, file, line, q8_status_unsupported_parameter, "subscript of a non-list graph value");
+  uint32_t inputs[2] = {id, 0};
+  q8_status status = q8_graph_add_int(g, index, &inputs[1], ts->error);
+  if (status == q8_status_success)
+    status = q8_graph_add_node(g, q8_op_list_item, "aten::__getitem__.t", line, inputs, 2, &out->u.id,
+                               ts->error);
+  if (status != q8_status_success) return status;
+  g->values[out->u.id].dtype = q8_tensor_unknown;
+  if (q8_graph_fold_scalar(g, &g->nodes[g->num_nodes - 1])) {
+    out->kind = tv_int;
+    out->u.integer = g->values[out->u.id].u.integer;
+  }
+  return q8_status_success;
+}
+
+/* A graph list as a tuple of `count` items (unpacking). */
+static q8_status graph_unpack(ts_context* ts, const char* file, uint32_t line, const tv* list,
+                              size_t count, tv* out) {
+  if (count == 0 || count > 1024)
+    return ts_fail(ts, file, line, q8_status_unsupported_parameter, "cannot unpack into %zu names", count);
+  if (q8_graph_is_split(ts->graph, list->u.id)) {
+    q8_status status = q8_graph_unpack_split(ts->graph, list->u.id, count, ts->error);
+    if (status != q8_status_success) return status;
+  }
+  tv* items = ts_alloc(ts, count * sizeof(tv));
+  if (items == NULL) return q8_status_out_of_memory;
+  for (size_t i = 0; i < count; i++) {
+    q8_status status = graph_item(ts, file, line, list, (int64_t)i, &items[i]);
+    if (status != q8_status_success) return status;
+  }
+  memset(out, 0, sizeof(*out));
+  out->kind = tv_tuple;
+  out->u.seq.items = items, out->u.seq.count = count;
+  return q8_status_success;
+}
+
+static bool is_graph_list(const ts_context* ts, const tv* v) {
+  return v->kind == tv_graph && (ts->graph->values[v->u.id].kind == q8_value_tensor_list ||
+                                 ts->graph->values[v->u.id].kind == q8_value_int_list);
 }
 
 static q8_status eval_subscript(ts_context* ts, frame* f, tv* value) {
@@ -560,6 +655,8 @@ static q8_status eval_subscript(ts_context* ts, frame* f, tv* value) {
   q8_status status = eval_expr(ts, f, &index);
   if (status == q8_status_success) status = expect_op(ts, f, "]");
   if (status != q8_status_success) return status;
+  if (is_graph_list(ts, value) && index.kind == tv_int)
+    return graph_item(ts, f->src->path, cur(f)->line, value, index.u.integer, value);
   if ((value->kind != tv_tuple && value->kind != tv_list) || index.kind != tv_int)
     return ts_fail(ts, f->src->path, cur(f)->line, q8_status_unsupported_parameter,
                    "subscript of a %s by a %s is not supported", ts_kind_name(value->kind),
@@ -672,15 +769,66 @@ static q8_status suite(ts_context* ts, frame* f, bool run) {
   return q8_status_success;
 }
 
+/* Whether the suite at the current `:` starts by raising
+ * (`ops.prim.RaiseException(...)`). */
+static bool suite_raises(const frame* f) {
+  static const char* const words[] = {"ops", ".", "prim", ".", "RaiseException"};
+  const ts_token* t = cur(f);
+  if (!ts_is_op(t, ":")) return false;
+  size_t k = 1;
+  if (t[k].kind != ts_tok_newline) return false;
+  if (t[++k].kind != ts_tok_indent) return false;
+  for (size_t w = 0; w < 5; w++) {
+    const ts_token* x = &t[++k];
+    if (x->kind == ts_tok_end) return false;
+    if (w % 2 == 1 ? !ts_is_op(x, words[w]) : !ts_is_name(x, words[w])) return false;
+  }
+  return true;
+}
+
+/* `if cond:` on a condition computed at plan time (a scripted module's
+ * input check): supported when one branch only raises; the other runs and
+ * a guard node checks cond when the program is planned. */
+static q8_status exec_guarded_if(ts_context* ts, frame* f, const tv* condition, uint32_t line) {
+  const bool then_raises = suite_raises(f);
+  bool else_raises = false;
+  if (!then_raises) {
+    const size_t resume = f->pos;
+    q8_status status = suite(ts, f, false);
+    if (status != q8_status_success) return status;
+    if (ts_is_name(cur(f), "else")) {
+      advance(f);
+      else_raises = suite_raises(f);
+    }
+    f->pos = resume;
+  }
+  if (!then_raises && !else_raises)
+    return ts_fail(ts, f->src->path, line, q8_status_unsupported_parameter,
+                   "condition computed at run time (data-dependent control flow) is not supported");
+  q8_status status = q8_graph_add_guard(ts->graph, condition->u.id, !then_raises, line, ts->error);
+  if (status == q8_status_success) status = suite(ts, f, !then_raises);
+  if (status == q8_status_success && ts_is_name(cur(f), "elif"))
+    return ts_fail(ts, f->src->path, line, q8_status_unsupported_parameter,
+                   "elif after a condition computed at run time is not supported");
+  if (status == q8_status_success && ts_is_name(cur(f), "else")) {
+    advance(f);
+    status = suite(ts, f, then_raises);
+  }
+  return status;
+}
+
 /* if / elif / else on conditions known at load time. */
 static q8_status exec_if(ts_context* ts, frame* f) {
   bool taken = false;
   q8_status status = q8_status_success;
   while (status == q8_status_success && (ts_is_name(cur(f), "if") || ts_is_name(cur(f), "elif"))) {
     const uint32_t line = cur(f)->line;
+    const bool first = ts_is_name(cur(f), "if");
     advance(f);
     tv condition;
     if ((status = eval_expr(ts, f, &condition)) != q8_status_success) return status;
+    if (first && condition.kind == tv_graph && ts->graph->values[condition.u.id].kind == q8_value_bool)
+      return exec_guarded_if(ts, f, &condition, line);
     if (condition.kind != tv_bool)
       return ts_fail(ts, f->src->path, line, q8_status_unsupported_parameter,
                      "condition on a %s (data-dependent control flow) is not supported",
@@ -718,6 +866,9 @@ static q8_status exec_assignment(ts_context* ts, frame* f, size_t num_targets) {
   q8_status status = eval_expr_list(ts, f, &value);
   if (status != q8_status_success) return status;
   if (!unpack) return set_var(ts, f, targets[0].text, targets[0].length, &value);
+  if (is_graph_list(ts, &value) &&
+      (status = graph_unpack(ts, f->src->path, targets[0].line, &value, num_targets, &value)) != q8_status_success)
+    return status;
   if ((value.kind != tv_tuple && value.kind != tv_list) || value.u.seq.count != num_targets)
     return ts_fail(ts, f->src->path, targets[0].line, q8_status_unsupported_parameter,
                    "cannot unpack a %s into %zu names", ts_kind_name(value.kind), num_targets);
@@ -951,6 +1102,7 @@ static q8_status build(ts_context* ts, const q8_pickle_value* root) {
   if (status == q8_status_success) status = q8_graph_drop_identities(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(ts->graph, ts->error);
+  if (status == q8_status_success) status = q8_graph_drop_unused_scalars(ts->graph, ts->error);
   return status;
 }
 

@@ -27,6 +27,7 @@ typedef enum default_kind {
   float_default,
   int_list_default, /* `list_size` copies of value (int[2] padding=0) */
   empty_list_default,
+  string_default,
 } default_kind;
 
 typedef struct param {
@@ -34,6 +35,7 @@ typedef struct param {
   default_kind kind;
   double value;
   size_t list_size;
+  const char* text; /* string_default */
 } param;
 
 typedef struct schema {
@@ -44,13 +46,14 @@ typedef struct schema {
   param params[MAX_PARAMS];
 } schema;
 
-#define REQ(n) {n, required, 0, 0}
-#define NONE(n) {n, none_default, 0, 0}
-#define FLAG(n, v) {n, bool_default, v, 0}
-#define INT(n, v) {n, int_default, v, 0}
-#define FLOAT(n, v) {n, float_default, v, 0}
-#define INTS(n, v) {n, int_list_default, v, 2}
-#define EMPTY(n) {n, empty_list_default, 0, 0}
+#define REQ(n) {n, required, 0, 0, NULL}
+#define NONE(n) {n, none_default, 0, 0, NULL}
+#define FLAG(n, v) {n, bool_default, v, 0, NULL}
+#define INT(n, v) {n, int_default, v, 0, NULL}
+#define FLOAT(n, v) {n, float_default, v, 0, NULL}
+#define INTS(n, v) {n, int_list_default, v, 2, NULL}
+#define EMPTY(n) {n, empty_list_default, 0, 0, NULL}
+#define STR(n, t) {n, string_default, 0, 0, t}
 
 /* Facts from PyTorch 1.13's operator schemas (native_functions.yaml and the
  * quantized library's registrations). */
@@ -133,6 +136,52 @@ static const schema schemas[] = {
     {"torch.mul", "aten::mul", "Tensor", 2, {REQ("self"), REQ("other")}},
     {"torch.to", "aten::to", "dtype", 5,
      {REQ("self"), REQ("dtype"), FLAG("non_blocking", 0), FLAG("copy", 0), NONE("memory_format")}},
+    {"torch.reshape", "aten::reshape", "", 2, {REQ("self"), REQ("shape")}},
+    {"torch.permute", "aten::permute", "", 2, {REQ("self"), REQ("dims")}},
+    {"torch.slice", "aten::slice", "Tensor", 5,
+     {REQ("self"), INT("dim", 0), NONE("start"), NONE("end"), INT("step", 1)}},
+    {"torch.select", "aten::select", "int", 3, {REQ("self"), REQ("dim"), REQ("index")}},
+    {"torch.split", "aten::split", "Tensor", 3, {REQ("self"), REQ("split_size"), INT("dim", 0)}},
+    {"torch.split_with_sizes", "aten::split_with_sizes", "", 3,
+     {REQ("self"), REQ("split_sizes"), INT("dim", 0)}},
+    {"torch.squeeze", "aten::squeeze", "", 1, {REQ("self")}},
+    {"torch.unsqueeze", "aten::unsqueeze", "", 2, {REQ("self"), REQ("dim")}},
+    {"torch.constant_pad_nd", "aten::constant_pad_nd", "", 3,
+     {REQ("self"), REQ("pad"), FLOAT("value", 0)}},
+    {"torch.pad", "aten::pad", "", 4,
+     {REQ("self"), REQ("pad"), STR("mode", "constant"), NONE("value")}},
+    {"torch.cat", "aten::cat", "", 2, {REQ("tensors"), INT("dim", 0)}},
+    {"torch.relu6", "aten::relu6", "", 1, {REQ("self")}},
+    {"ops.quantized.add_scalar", "quantized::add_scalar", "", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.add_scalar_relu", "quantized::add_scalar_relu", "", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.mul_scalar", "quantized::mul_scalar", "", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.mul_scalar_relu", "quantized::mul_scalar_relu", "", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.leaky_relu", "quantized::leaky_relu", "", 5,
+     {REQ("qx"), REQ("negative_slope"), REQ("inplace"), REQ("output_scale"),
+      REQ("output_zero_point")}},
+    {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
+    {"torch.len", "aten::len", "t", 1, {REQ("a")}},
+    {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},
+    {"torch.ne", "aten::ne", "int", 2, {REQ("a"), REQ("b")}},
+    {"torch.lt", "aten::lt", "int", 2, {REQ("a"), REQ("b")}},
+    {"torch.gt", "aten::gt", "int", 2, {REQ("a"), REQ("b")}},
+    {"torch.le", "aten::le", "int", 2, {REQ("a"), REQ("b")}},
+    {"torch.ge", "aten::ge", "int", 2, {REQ("a"), REQ("b")}},
+};
+
+/* Overloads picked by the arguments' kinds (see choose_schema). */
+static const schema size_list = {"torch.size", "aten::size", "", 1, {REQ("self")}};
+static const schema split_sizes = {"torch.split", "aten::split", "sizes", 3,
+                                   {REQ("self"), REQ("split_size"), INT("dim", 0)}};
+static const schema squeeze_dim = {"torch.squeeze", "aten::squeeze", "dim", 2, {REQ("self"), REQ("dim")}};
+static const schema add_int = {"torch.add", "aten::add", "int", 2, {REQ("a"), REQ("b")}};
+static const schema sub_int = {"torch.sub", "aten::sub", "int", 2, {REQ("a"), REQ("b")}};
+static const schema mul_int = {"torch.mul", "aten::mul", "int", 2, {REQ("a"), REQ("b")}};
+static const schema binary_scalar[4] = {
+    {"ops.quantized.add", "quantized::add", "Scalar", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.add_relu", "quantized::add_relu", "Scalar", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.mul", "quantized::mul", "Scalar", 2, {REQ("qa"), REQ("b")}},
+    {"ops.quantized.mul_relu", "quantized::mul_relu", "Scalar", 2, {REQ("qa"), REQ("b")}},
 };
 
 /* upsample_nearest2d(self, int[2] output_size, float? scales_h, float? scales_w):
@@ -175,6 +224,9 @@ static bool equals_default(const tv* v, const param* p) {
     case float_default: return is_number(v) && number_of(v) == p->value;
     case empty_list_default:
       return (v->kind == tv_list || v->kind == tv_tuple) && v->u.seq.count == 0;
+    case string_default:
+      return v->kind == tv_string && strlen(p->text) == v->u.str.length &&
+             memcmp(p->text, v->u.str.text, v->u.str.length) == 0;
     case int_list_default:
       if ((v->kind != tv_list && v->kind != tv_tuple) || v->u.seq.count != p->list_size) return false;
       for (size_t i = 0; i < v->u.seq.count; i++)
@@ -351,7 +403,7 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
   switch (v->kind) {
     case tv_graph: *id = v->u.id; return q8_status_success;
     case tv_none: return constant(ts, q8_value_none, id);
-    case tv_string: return constant(ts, q8_value_string, id);
+    case tv_string: return q8_graph_add_string(ts->graph, v->u.str.text, v->u.str.length, id, ts->error);
     case tv_bool:
     case tv_int:
       status = constant(ts, v->kind == tv_bool ? q8_value_bool : q8_value_int, id);
@@ -377,14 +429,6 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
 
 /* --- nodes ----------------------------------------------------------------------- */
 
-static q8_tensor_dtype output_dtype(const q8_graph* g, q8_op_kind kind, const uint32_t* inputs) {
-  if (kind == q8_op_dequantize || kind == q8_op_linear_dynamic) return q8_tensor_float32;
-  if (kind == q8_op_identity || kind == q8_op_view || kind == q8_op_transpose)
-    return g->values[inputs[0]].dtype;
-  if (q8_op_output_kind(kind) != q8_value_tensor) return q8_tensor_unknown;
-  return q8_tensor_quint8;
-}
-
 /* Real-valued output range of relu / relu6 / hardtanh / clamp, and whether
  * the op relayouts (the out-of-place quantized hardtanh family, see
  * q8_node::relayout; in-place forms do not). */
@@ -395,6 +439,9 @@ static q8_status clamp_of(ts_context* ts, const ts_call_site* site, const schema
   if (strcmp(s->op, "quantized::relu6") == 0) {
     hi = 6.0;
     relayout = !(given[1] && bound[1].kind == tv_bool && bound[1].u.integer);
+  } else if (strcmp(s->op, "aten::relu6") == 0) {
+    hi = 6.0;
+    relayout = true;
   } else if (strncmp(s->op, "aten::hardtanh", 14) == 0 || strcmp(s->op, "aten::clamp") == 0) {
     const bool clamp = strcmp(s->op, "aten::clamp") == 0;
     lo = clamp ? -INFINITY : -1.0, hi = clamp ? INFINITY : 1.0;
@@ -416,7 +463,20 @@ unsupported:
                  "%s: bounds must be constant numbers with min <= max", s->call);
 }
 
-static const schema* choose_schema(const tv* path, const tv* args, size_t num_args) {
+static bool int_like(const ts_context* ts, const tv* v) { return v->kind == tv_int || is_graph_int(ts, v); }
+
+static const schema* choose_schema(const ts_context* ts, const tv* path, const tv* args,
+                                   size_t num_args) {
+  if (path_is(path, "torch.size") && num_args == 1) return &size_list;
+  if (path_is(path, "torch.split") && num_args >= 2 && args[1].kind == tv_list) return &split_sizes;
+  if (path_is(path, "torch.squeeze") && num_args == 2) return &squeeze_dim;
+  if (num_args == 2 && int_like(ts, &args[0]) && int_like(ts, &args[1])) {
+    if (path_is(path, "torch.add")) return &add_int;
+    if (path_is(path, "torch.sub")) return &sub_int;
+    if (path_is(path, "torch.mul") && args[0].kind == tv_int && args[1].kind == tv_int) return &mul_int;
+  }
+  for (size_t i = 0; i < 4 && num_args == 2; i++)
+    if (path_is(path, binary_scalar[i].call) && is_number(&args[1])) return &binary_scalar[i];
   const schema* s = find_schema(path);
   /* Sizes as the second argument and no scale-factor list: the int[2] overload. */
   if (s != NULL && strcmp(s->op, "aten::upsample_nearest2d") == 0 && num_args >= 2 &&
@@ -435,17 +495,20 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                    "unsupported operator %s", name);
   const q8_value_kind first = ts->graph->values[inputs[0]].kind;
-  if (first != q8_value_tensor && first != q8_value_tensor_list &&
-      !((kind == q8_op_floor_divide || kind == q8_op_int_mul) && first == q8_value_int))
+  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind))
     return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
                    "%s: first argument is not a tensor", s->call);
   if (kind == q8_op_chunk)
     return q8_graph_add_chunks(ts->graph, name, site->line, inputs, n, out, ts->error);
+  if (kind == q8_op_split)
+    return q8_graph_add_split(ts->graph, name, site->line, inputs, n, out, ts->error);
   q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);
   if (status != q8_status_success) return status;
   q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
-  ts->graph->values[*out].dtype = output_dtype(ts->graph, kind, node->inputs);
+  ts->graph->values[*out].dtype = q8_op_output_dtype(ts->graph, kind, node->inputs);
   if (relu) node->has_clamp = true, node->clamp_min = 0.0f, node->clamp_max = INFINITY;
+  if (q8_op_is_scalar(kind)) q8_graph_fold_scalar(ts->graph, node);
+  else q8_graph_infer_rank(ts->graph, node);
   return q8_status_success;
 }
 
@@ -475,7 +538,7 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
                            const tv* args, size_t num_args, const ts_kwarg* kwargs,
                            size_t num_kwargs, tv* out) {
   if (scalar_identity(ts, path, args, num_args, num_kwargs, out)) return q8_status_success;
-  const schema* s = choose_schema(path, args, num_args);
+  const schema* s = choose_schema(ts, path, args, num_args);
   if (s == NULL)
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                    "unsupported call %.*s", (int)path->u.str.length, path->u.str.text);
@@ -503,6 +566,19 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
   status = add_node(ts, site, s, inputs, n, &id);
   if (status != q8_status_success) return status;
   if (strcmp(s->op, "aten::chunk") == 0) return chunk_tuple(ts, id, out);
+  const q8_value* result = &ts->graph->values[id];
+  if (result->is_constant && (result->kind == q8_value_int || result->kind == q8_value_bool)) {
+    /* Folded shape arithmetic: a Python-level constant again. */
+    memset(out, 0, sizeof(*out));
+    out->kind = result->kind == q8_value_int ? tv_int : tv_bool;
+    out->u.integer = result->u.integer;
+    return q8_status_success;
+  }
+  if (strcmp(s->op, "aten::split") == 0 || strcmp(s->op, "aten::split_with_sizes") == 0) {
+    out->kind = tv_graph;
+    out->u.id = id;
+    return q8_status_success;
+  }
   q8_node* node = &ts->graph->nodes[ts->graph->num_nodes - 1];
   if (node->kind == q8_op_relu || node->kind == q8_op_hardtanh) {
     status = clamp_of(ts, site, s, bound, given, node);

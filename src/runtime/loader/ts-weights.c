@@ -235,8 +235,9 @@ q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
                              double* number, q8_error* error) {
   const q8_dtype dt = t->kind == q8_pickle_tensor ? t->u.tensor.storage->u.storage.dtype : q8_dtype_uint8;
   const bool floating = dt == q8_dtype_float32 || dt == q8_dtype_float64;
-  if (t->kind != q8_pickle_tensor || t->u.tensor.dim != 0 ||
-      (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
+  bool one = t->kind == q8_pickle_tensor; /* 0-dim or one element (Quantize's scale buffer) */
+  for (size_t d = 0; one && d < t->u.tensor.dim; d++) one = t->u.tensor.sizes[d] == 1;
+  if (!one || (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
     return q8_graph_fail(error, q8_status_unsupported_parameter,
                          "%s: tensor constants other than 0-dim integers or floats are not "
                          "supported", strcmp(storage_dir, "data") == 0 ? "data.pkl" : "constants.pkl");

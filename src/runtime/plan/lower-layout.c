@@ -7,10 +7,12 @@
  * Computed ints live in the plan's ints[] of their value; they take no
  * arena space and their steps do nothing at run time.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lower.h"
+#include "../../quant/quantize.h"
 
 static uint32_t arg(const q8_step* s, size_t i) {
   return i < s->node->num_inputs ? s->node->inputs[i] : Q8_GRAPH_NO_VALUE;
@@ -250,55 +252,352 @@ static q8_status view_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_erro
   return q8_status_success;
 }
 
-static q8_status transpose_create(q8_program* p, q8_step* s, q8_error* error) {
-  (void)p;
-  return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                      "unsupported operator: transpose is only supported inside a channel "
-                      "shuffle (view(N, g, C/g, H, W), transpose(1, 2), contiguous, view(N, C, H, W))");
+/* squeeze(self) / squeeze.dim(self, dim) and unsqueeze(self, dim): views
+ * with a computed shape. */
+static q8_status squeeze_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  q8_tensor_plan* out = out_of(p, s);
+  const bool unsqueeze = s->node->kind == q8_op_unsqueeze;
+  int64_t dim = 0;
+  const bool all = !unsqueeze && s->node->num_inputs < 2;
+  if (!all && !scalar_of(p, arg(s, 1), &dim))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "dim is not an int");
+  const int64_t rank = (int64_t)in->rank + (unsqueeze ? 1 : 0);
+  if (dim < 0) dim += rank;
+  if (!all && (dim < 0 || dim >= (rank ? rank : 1)))
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "dimension %lld out of range for a %zu-D tensor", (long long)dim, in->rank);
+  if (unsqueeze && in->rank >= Q8_GRAPH_MAX_DIMS)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: more than %d dimensions", Q8_GRAPH_MAX_DIMS);
+  out->rank = 0;
+  for (int64_t d = 0; d <= (int64_t)in->rank; d++) {
+    if (unsqueeze && d == dim) out->shape[out->rank++] = 1;
+    if (d == (int64_t)in->rank) break;
+    const bool drop = !unsqueeze && in->shape[d] == 1 && (all || d == dim);
+    if (!drop) out->shape[out->rank++] = in->shape[d];
+  }
+  return q8_status_success;
 }
 
-/* --- chunk (channel slices) -------------------------------------------------------- */
+/* --- layout ops as index maps (see q8_layout_map) ------------------------------------ */
 
-static q8_status chunk_create(q8_program* p, q8_step* s, q8_error* error) {
+/* Storage strides (elements) of t's logical dimensions. */
+static void storage_strides(const q8_tensor_plan* t, int64_t strides[Q8_GRAPH_MAX_DIMS]) {
+  if (t->nhwc) {
+    const int64_t c = (int64_t)t->shape[1], w = (int64_t)t->shape[3], h = (int64_t)t->shape[2];
+    strides[0] = h * w * c, strides[1] = 1, strides[2] = w * c, strides[3] = c;
+    return;
+  }
+  int64_t stride = 1;
+  for (size_t d = t->rank; d-- > 0;) {
+    strides[d] = stride;
+    stride *= (int64_t)t->shape[d];
+  }
+}
+
+/* Index i of an input dimension of extent n, padded: -1 for the fill value. */
+static int64_t pad_index(int64_t i, int64_t n, q8_pad_mode mode) {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case q8_pad_reflect:
+      if (n == 1) return 0;
+      while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+      return i;
+    case q8_pad_replicate: return i < 0 ? 0 : n - 1;
+    default: return -1;
+  }
+}
+
+static q8_status layout_create(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor_at(p, s, 0);
-  if (in == NULL || in->dtype != q8_tensor_quint8)
+  if (in == NULL || (in->dtype != q8_tensor_quint8 && in->dtype != q8_tensor_float32))
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "unsupported: only quint8 tensors are chunked");
+                        "argument 0 is not a quint8 or float32 tensor");
   q8_tensor_plan* out = out_of(p, s);
   out->scale = in->scale;
   out->zero_point = in->zero_point;
-  out->channels_last = in->channels_last;
+  /* Slices keep PyTorch's memory format; permutes are read back contiguous. */
+  const q8_op_kind k = s->node->kind;
+  out->channels_last = (k == q8_op_slice || k == q8_op_split || k == q8_op_chunk || k == q8_op_pad)
+                           ? in->channels_last : false;
   return q8_status_success;
 }
 
-/* Chunks are slices of the storage's innermost (channel) axis: a strided
- * copy. aux[0]: first channel, aux[1]: input channels. */
-static q8_status chunk_shape(q8_program* p, q8_step* s, q8_error* error) {
+/* The map of an output that equals the input (start 0, step 1 everywhere). */
+static void identity_map(q8_layout_map* m, size_t rank) {
+  memset(m, 0, sizeof(*m));
+  m->rank = rank;
+  for (size_t d = 0; d < rank; d++) m->dims[d] = (q8_layout_dim){(int32_t)d, 0, 1, q8_pad_none};
+}
+
+static bool dim_arg(const q8_program* p, const q8_step* s, size_t i, size_t rank, int64_t* dim) {
+  if (!scalar_of(p, arg(s, i), dim)) return false;
+  if (*dim < 0) *dim += (int64_t)rank;
+  return *dim >= 0 && *dim < (int64_t)rank;
+}
+
+static q8_status bad_dim(const q8_step* s, size_t rank, q8_error* error) {
+  return q8_step_fail(s, error, q8_status_invalid_parameter,
+                      "the dimension argument is not a valid dimension of a %zu-D tensor", rank);
+}
+
+/* permute(self, dims) and transpose.int(self, dim0, dim1). */
+static q8_status permute_shape(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor_at(p, s, 0);
-  int64_t chunks, dim, index;
-  if (!scalar_of(p, arg(s, 1), &chunks) || !scalar_of(p, arg(s, 2), &dim) ||
-      !scalar_of(p, arg(s, 3), &index) || chunks < 1 || index < 0 || index >= chunks)
-    return q8_step_fail(s, error, q8_status_unsupported_parameter, "chunks and dim must be ints");
-  if (dim < 0) dim += (int64_t)in->rank;
-  const int64_t axis = in->nhwc ? 1 : (int64_t)in->rank - 1;
-  if (in->rank == 0 || dim != axis)
-    return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "unsupported: chunk along dimension %lld of a %zu-D tensor (only "
-                        "channels: dimension 1 of NCHW, or the last)", (long long)dim, in->rank);
-  const size_t extent = in->shape[axis], size = (extent + (size_t)chunks - 1) / (size_t)chunks;
-  const size_t start = size * (size_t)index;
-  if (start >= extent)
-    return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "unsupported: %zu channels split into %lld chunks leaves chunk %lld empty",
-                        extent, (long long)chunks, (long long)index);
   q8_tensor_plan* out = out_of(p, s);
+  q8_layout_map* m = &s->layout;
+  identity_map(m, in->rank);
+  if (s->node->kind == q8_op_transpose) {
+    int64_t a, b;
+    if (!dim_arg(p, s, 1, in->rank, &a) || !dim_arg(p, s, 2, in->rank, &b)) return bad_dim(s, in->rank, error);
+    m->dims[a].src_dim = (int32_t)b;
+    m->dims[b].src_dim = (int32_t)a;
+  } else {
+    int64_t dims[Q8_GRAPH_MAX_DIMS];
+    size_t count;
+    bool seen[Q8_GRAPH_MAX_DIMS] = {false};
+    if (!list_of(p, arg(s, 1), dims, &count) || count != in->rank)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "dims must list the %zu dimensions of the input", in->rank);
+    for (size_t d = 0; d < count; d++) {
+      int64_t x = dims[d] < 0 ? dims[d] + (int64_t)in->rank : dims[d];
+      if (x < 0 || x >= (int64_t)in->rank || seen[x])
+        return q8_step_fail(s, error, q8_status_invalid_parameter,
+                            "dims is not a permutation of the input's %zu dimensions", in->rank);
+      seen[x] = true;
+      m->dims[d].src_dim = (int32_t)x;
+    }
+  }
   out->rank = in->rank;
-  memcpy(out->shape, in->shape, in->rank * sizeof(size_t));
-  out->shape[axis] = extent - start < size ? extent - start : size;
-  s->aux[0] = start;
-  s->aux[1] = extent;
+  for (size_t d = 0; d < in->rank; d++) out->shape[d] = in->shape[m->dims[d].src_dim];
   return q8_status_success;
 }
+
+/* Clamps a slice bound as PyTorch does (negative: from the end). */
+static int64_t slice_bound(int64_t x, int64_t n) {
+  if (x < 0) x += n;
+  return x < 0 ? 0 : x > n ? n : x;
+}
+
+/* slice.Tensor(self, dim=0, start=None, end=None, step=1) and
+ * select.int(self, dim, index). */
+static q8_status slice_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  q8_tensor_plan* out = out_of(p, s);
+  q8_layout_map* m = &s->layout;
+  int64_t dim = 0;
+  if (s->node->num_inputs > 1 && !q8_graph_is_none(p->graph, arg(s, 1)) &&
+      !dim_arg(p, s, 1, in->rank, &dim))
+    return bad_dim(s, in->rank, error);
+  if (in->rank == 0) return bad_dim(s, in->rank, error);
+  const int64_t n = (int64_t)in->shape[dim];
+  identity_map(m, in->rank);
+  if (s->node->kind == q8_op_select) {
+    int64_t index;
+    if (!scalar_of(p, arg(s, 2), &index) || index < -n || index >= n)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "index out of range for dimension %lld of extent %lld", (long long)dim,
+                          (long long)n);
+    m->fixed[dim] = (size_t)(index < 0 ? index + n : index);
+    out->rank = 0;
+    m->rank = 0;
+    for (size_t d = 0; d < in->rank; d++) {
+      if ((int64_t)d == dim) continue;
+      m->dims[m->rank++] = (q8_layout_dim){(int32_t)d, 0, 1, q8_pad_none};
+      out->shape[out->rank++] = in->shape[d];
+    }
+    return q8_status_success;
+  }
+  int64_t start = 0, end = n, step = 1;
+  if (s->node->num_inputs > 2 && !q8_graph_is_none(p->graph, arg(s, 2)) && !scalar_of(p, arg(s, 2), &start))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "start is not an int");
+  if (s->node->num_inputs > 3 && !q8_graph_is_none(p->graph, arg(s, 3)) && !scalar_of(p, arg(s, 3), &end))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "end is not an int");
+  if (s->node->num_inputs > 4 && !scalar_of(p, arg(s, 4), &step))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "step is not an int");
+  if (step < 1 || step > INT32_MAX)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "slice step %lld must be positive",
+                        (long long)step);
+  start = slice_bound(start, n);
+  end = slice_bound(end, n);
+  if (end <= start)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: the slice [%lld:%lld] of dimension %lld is empty",
+                        (long long)start, (long long)end, (long long)dim);
+  out->rank = in->rank;
+  memcpy(out->shape, in->shape, in->rank * sizeof(size_t));
+  out->shape[dim] = (size_t)((end - start + step - 1) / step);
+  m->dims[dim].start = start;
+  m->dims[dim].step = step;
+  return q8_status_success;
+}
+
+/* A piece of chunk(self, chunks, dim) or split(self, split_size(s), dim):
+ * inputs (self, chunks or split size(s), dim, index). */
+static q8_status piece_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  q8_tensor_plan* out = out_of(p, s);
+  int64_t dim, index, sizes[Q8_GRAPH_MAX_DIMS] = {0};
+  size_t count = 0;
+  if (!dim_arg(p, s, 2, in->rank, &dim)) return bad_dim(s, in->rank, error);
+  if (!scalar_of(p, arg(s, 3), &index) || index < 0)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "bad piece index");
+  const int64_t n = (int64_t)in->shape[dim];
+  int64_t start, length;
+  const q8_value* v = &p->graph->values[arg(s, 1)];
+  if (v->kind == q8_value_int_list) {
+    /* split_with_sizes: the sizes must add up to the extent. */
+    const int64_t* items = v->is_constant ? v->u.ints.items : sizes;
+    if (v->is_constant) count = v->u.ints.count;
+    else if (!list_of(p, arg(s, 1), sizes, &count)) count = 0;
+    int64_t total = 0;
+    start = 0;
+    for (size_t i = 0; i < count; i++) {
+      if (items[i] < 0 || items[i] > n) { total = -1; break; }
+      if ((int64_t)i < index) start += items[i];
+      total += items[i];
+    }
+    if (count == 0 || total != n || index >= (int64_t)count)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "split sizes do not add up to the extent %lld of dimension %lld",
+                          (long long)n, (long long)dim);
+    length = items[index];
+  } else {
+    int64_t size;
+    if (!scalar_of(p, arg(s, 1), &size) || size < 1)
+      return q8_step_fail(s, error, q8_status_invalid_parameter, "the split size or chunk count must be a positive int");
+    if (s->node->kind == q8_op_chunk) size = (n + size - 1) / size; /* chunks -> chunk size */
+    start = size * index;
+    length = n - start < size ? n - start : size;
+  }
+  if (start >= n || length < 1)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: piece %lld of dimension %lld (extent %lld) is empty",
+                        (long long)index, (long long)dim, (long long)n);
+  out->rank = in->rank;
+  memcpy(out->shape, in->shape, in->rank * sizeof(size_t));
+  out->shape[dim] = (size_t)length;
+  identity_map(&s->layout, in->rank);
+  s->layout.dims[dim].start = start;
+  /* Channel slices of NHWC storage run as the strided copy below. */
+  s->aux[0] = (size_t)start;
+  s->aux[1] = (size_t)n;
+  s->aux[2] = (dim == (in->nhwc ? 1 : (int64_t)in->rank - 1)) && in->dtype == q8_tensor_quint8;
+  return q8_status_success;
+}
+
+/* constant_pad_nd(self, pad, value=0) and pad(self, pad, mode="constant",
+ * value=None): pad lists (before, after) pairs from the last dimension. */
+static q8_status pad_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  q8_tensor_plan* out = out_of(p, s);
+  q8_layout_map* m = &s->layout;
+  int64_t pad[2 * Q8_GRAPH_MAX_DIMS];
+  size_t count;
+  if (!list_of(p, arg(s, 1), pad, &count) || count % 2 != 0 || count / 2 > in->rank)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "pad must hold (before, after) pairs for at most the %zu dimensions", in->rank);
+  q8_pad_mode mode = q8_pad_constant;
+  double value = 0.0;
+  const bool is_pad = strncmp(s->node->name, "aten::pad", 9) == 0;
+  if (is_pad && s->node->num_inputs > 2 && !q8_graph_is_none(p->graph, arg(s, 2))) {
+    if (q8_graph_is_string(p->graph, arg(s, 2), "reflect")) mode = q8_pad_reflect;
+    else if (q8_graph_is_string(p->graph, arg(s, 2), "replicate")) mode = q8_pad_replicate;
+    else if (!q8_graph_is_string(p->graph, arg(s, 2), "constant"))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "unsupported padding mode (constant, reflect and replicate are)");
+  }
+  const size_t value_arg = is_pad ? 3 : 2;
+  if (s->node->num_inputs > value_arg && !q8_graph_is_none(p->graph, arg(s, value_arg)) &&
+      (!q8_graph_const_float(p->graph, arg(s, value_arg), &value) || !isfinite(value)))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "the pad value is not a constant number");
+  identity_map(m, in->rank);
+  out->rank = in->rank;
+  for (size_t d = 0; d < in->rank; d++) {
+    const size_t k = in->rank - 1 - d; /* pairs start at the last dimension */
+    const int64_t before = 2 * k < count ? pad[2 * k] : 0, after = 2 * k < count ? pad[2 * k + 1] : 0;
+    const int64_t n = (int64_t)in->shape[d], extent = n + before + after;
+    if (before < -n || after < -n || before > INT32_MAX || after > INT32_MAX || extent < 1 ||
+        extent > INT32_MAX || (mode == q8_pad_reflect && (before >= n || after >= n)))
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "padding (%lld, %lld) does not fit dimension %zu of extent %lld",
+                          (long long)before, (long long)after, d, (long long)n);
+    out->shape[d] = (size_t)extent;
+    m->dims[d].start = -before;
+    m->dims[d].pad = before != 0 || after != 0 ? mode : q8_pad_none;
+  }
+  if (in->dtype == q8_tensor_quint8) {
+    m->fill = q8_quantize_value((float)value, 1.0f / in->scale, in->zero_point);
+  } else {
+    const float f = (float)value;
+    memcpy(&m->fill, &f, sizeof(f));
+  }
+  return q8_status_success;
+}
+
+/* Copies through s->layout, in the output's storage order. */
+static q8_status layout_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* in = tensor_at(p, s, 0);
+  const q8_tensor_plan* out = out_of(p, s);
+  const q8_layout_map* m = &s->layout;
+  const size_t esize = in->dtype == q8_tensor_quint8 ? 1 : 4, rank = out->rank;
+  int64_t in_strides[Q8_GRAPH_MAX_DIMS] = {0}, base = 0;
+  storage_strides(in, in_strides);
+  bool used[Q8_GRAPH_MAX_DIMS] = {false};
+  for (size_t d = 0; d < rank; d++)
+    if (m->dims[d].src_dim >= 0) used[m->dims[d].src_dim] = true;
+  for (size_t d = 0; d < in->rank; d++)
+    if (!used[d]) base += (int64_t)m->fixed[d] * in_strides[d];
+  /* The output's storage order of its logical dimensions. */
+  size_t order[Q8_GRAPH_MAX_DIMS];
+  for (size_t d = 0; d < rank; d++) order[d] = d;
+  if (out->nhwc) order[1] = 2, order[2] = 3, order[3] = 1;
+  size_t index[Q8_GRAPH_MAX_DIMS] = {0};
+  const size_t inner = rank ? order[rank - 1] : 0, inner_n = rank ? out->shape[inner] : 1;
+  const q8_layout_dim* id = rank ? &m->dims[inner] : NULL;
+  const int64_t inner_stride = id && id->src_dim >= 0 ? in_strides[id->src_dim] * id->step : 0;
+  const int64_t inner_extent = id && id->src_dim >= 0 ? (int64_t)in->shape[id->src_dim] : 1;
+  uint8_t* y = out->data;
+  for (size_t done = 0, total = numel(out); done < total; done += inner_n) {
+    /* Offset of the row's outer indices; -1 if one of them is padding. */
+    int64_t offset = base;
+    for (size_t k = 0; k + 1 < rank && offset >= 0; k++) {
+      const size_t d = order[k];
+      const q8_layout_dim* ld = &m->dims[d];
+      if (ld->src_dim < 0) continue;
+      const int64_t i = pad_index(ld->start + (int64_t)index[d] * ld->step,
+                                  (int64_t)in->shape[ld->src_dim], ld->pad);
+      offset = i < 0 ? -1 : offset + i * in_strides[ld->src_dim];
+    }
+    if (offset >= 0 && (id == NULL || (id->pad == q8_pad_none && id->step >= 1))) {
+      const uint8_t* x = in->data + (offset + (id && id->src_dim >= 0 ? id->start * in_strides[id->src_dim] : 0)) * (int64_t)esize;
+      if (inner_stride == 1) {
+        memcpy(y, x, inner_n * esize);
+      } else {
+        for (size_t i = 0; i < inner_n; i++)
+          memcpy(y + i * esize, x + (int64_t)i * inner_stride * (int64_t)esize, esize);
+      }
+    } else {
+      for (size_t i = 0; i < inner_n; i++) {
+        int64_t j = id && id->src_dim >= 0 ? pad_index(id->start + (int64_t)i * id->step, inner_extent, id->pad) : 0;
+        if (offset < 0 || j < 0) memcpy(y + i * esize, &m->fill, esize);
+        else memcpy(y + i * esize, in->data + (offset + j * (id->src_dim >= 0 ? in_strides[id->src_dim] : 0)) * (int64_t)esize, esize);
+      }
+    }
+    y += inner_n * esize;
+    /* Next row: the odometer over the outer dimensions in storage order. */
+    for (size_t k = rank > 1 ? rank - 1 : 0; k-- > 0;) {
+      const size_t d = order[k];
+      if (++index[d] < out->shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return q8_status_success;
+}
+
+/* --- chunk and split pieces along channels: a strided copy -------------------------- */
 
 static q8_status strided_copy(q8_program* p, q8_step* s, const q8_channel_shuffle_params* params,
                               size_t pixels, const uint8_t* x, uint8_t* y, q8_error* error) {
@@ -320,6 +619,23 @@ static q8_status chunk_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_channel_shuffle_params params = {.groups = 1, .group_channels = channels,
                                             .input_pixel_stride = s->aux[1]};
   return strided_copy(p, s, &params, numel(out) / channels, in->data + s->aux[0], out->data, error);
+}
+
+static q8_status piece_setup(q8_program* p, q8_step* s, q8_error* error) {
+  return s->aux[2] ? chunk_setup(p, s, error) : q8_status_success;
+}
+
+static q8_status piece_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  if (s->shaped_op != NULL) {
+    q8_status status = q8_operator_run(s->shaped_op, pool, error);
+    if (status != q8_status_success && error != NULL) {
+      char reason[Q8_ERROR_MESSAGE_SIZE];
+      memcpy(reason, error->message, sizeof(reason));
+      return q8_step_fail(s, error, status, "%s", reason);
+    }
+    return status;
+  }
+  return layout_run(p, s, pool, error);
 }
 
 /* --- channel shuffle ----------------------------------------------------------------- */
@@ -402,8 +718,11 @@ static const q8_lowering list_op_lowering = {scalar_create, list_op_shape, nothi
 static const q8_lowering guard_lowering = {scalar_create, guard_shape, nothing, nothing_to_run};
 static const q8_lowering list_lowering = {scalar_create, list_shape, nothing, nothing_to_run};
 static const q8_lowering view_lowering = {view_create, view_shape, nothing, view_run};
-static const q8_lowering transpose_lowering = {transpose_create, NULL, NULL, NULL};
-static const q8_lowering chunk_lowering = {chunk_create, chunk_shape, chunk_setup, NULL};
+static const q8_lowering squeeze_lowering = {view_create, squeeze_shape, nothing, view_run};
+static const q8_lowering permute_lowering = {layout_create, permute_shape, nothing, layout_run};
+static const q8_lowering slice_lowering = {layout_create, slice_shape, nothing, layout_run};
+static const q8_lowering piece_lowering = {layout_create, piece_shape, piece_setup, piece_run};
+static const q8_lowering pad_lowering = {layout_create, pad_shape, nothing, layout_run};
 static const q8_lowering shuffle_lowering = {shuffle_create, shuffle_shape, shuffle_setup, NULL};
 
 const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
@@ -421,8 +740,15 @@ const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
     case q8_op_guard: return &guard_lowering;
     case q8_op_list_construct: return &list_lowering;
     case q8_op_view: return &view_lowering;
-    case q8_op_transpose: return &transpose_lowering;
-    case q8_op_chunk: return &chunk_lowering;
+    case q8_op_squeeze:
+    case q8_op_unsqueeze: return &squeeze_lowering;
+    case q8_op_transpose:
+    case q8_op_permute: return &permute_lowering;
+    case q8_op_slice:
+    case q8_op_select: return &slice_lowering;
+    case q8_op_chunk:
+    case q8_op_split: return &piece_lowering;
+    case q8_op_pad: return &pad_lowering;
     case q8_op_channel_shuffle: return &shuffle_lowering;
     default: return NULL;
   }

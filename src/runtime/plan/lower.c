@@ -664,22 +664,37 @@ static q8_status mean_setup(q8_program* p, q8_step* s, q8_error* error) {
 
 /* --- cat ------------------------------------------------------------------------- */
 
-/* quantized::cat(Tensor[] qx, int dim, float? scale, int? zero_point) */
+/* quantized::cat(Tensor[] qx, int dim, float? scale, int? zero_point) and
+ * aten::cat(Tensor[] tensors, int dim=0) (quint8 inputs sharing qparams, as
+ * PyTorch requires, or float32). Along any dimension: in storage order the
+ * inputs are rows of `extent * inner` elements, `outer` rows each. */
 static q8_status cat_create(q8_program* p, q8_step* s, q8_error* error) {
   const uint32_t list = arg(s, 0);
-  if (p->graph->values[list].kind != q8_value_tensor_list)
+  if (list == Q8_GRAPH_NO_VALUE || p->graph->values[list].kind != q8_value_tensor_list ||
+      p->graph->values[list].u.tensors.count == 0)
     return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not a tensor list");
   const q8_value* v = &p->graph->values[list];
+  const q8_tensor_plan* first = &p->tensors[v->u.tensors.items[0]];
+  const bool floats = first->dtype == q8_tensor_float32;
   for (size_t i = 0; i < v->u.tensors.count; i++)
-    if (p->tensors[v->u.tensors.items[i]].dtype != q8_tensor_quint8)
-      return q8_step_fail(s, error, q8_status_unsupported_parameter, "input %zu is not quint8", i);
+    if (p->tensors[v->u.tensors.items[i]].dtype != (floats ? q8_tensor_float32 : q8_tensor_quint8))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "input %zu is not %s like input 0", i, floats ? "float32" : "quint8");
+  if (floats && !absent(p, s, 2))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "float inputs with output qparams");
   q8_status status = absent(p, s, 2) ? q8_status_success : qparams_arg(p, s, 2, error);
   if (status != q8_status_success) return status;
-  const q8_tensor_plan* first = &p->tensors[v->u.tensors.items[0]];
   q8_tensor_plan* out = out_tensor(p, s);
+  out->dtype = first->dtype;
   out->channels_last = first->channels_last;
   if (absent(p, s, 2)) out->scale = first->scale, out->zero_point = first->zero_point;
   return q8_status_success;
+}
+
+/* Position of logical dimension `dim` in t's storage order. */
+static size_t storage_position(const q8_tensor_plan* t, size_t dim) {
+  static const size_t nhwc[4] = {0, 3, 1, 2};
+  return t->nhwc ? nhwc[dim] : dim;
 }
 
 static q8_status cat_shape(q8_program* p, q8_step* s, q8_error* error) {
@@ -689,13 +704,10 @@ static q8_status cat_shape(q8_program* p, q8_step* s, q8_error* error) {
   q8_status status = int_arg(p, s, 1, 0, &dim, error);
   if (status != q8_status_success) return status;
   if (dim < 0) dim += (int64_t)first->rank;
-  /* The channel axis of the storage is the only one q8 concatenates on. */
-  const size_t axis = first->nhwc ? 1 : first->rank - 1;
-  if (first->rank == 0 || dim != (int64_t)axis)
-    return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "concatenation along dimension %lld of a %zu-D tensor: only channels "
-                        "(dimension 1 of NCHW, or the last) are supported",
-                        (long long)dim, first->rank);
+  if (first->rank == 0 || dim < 0 || dim >= (int64_t)first->rank)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "dimension %lld out of range for %zu-D tensors", (long long)dim, first->rank);
+  const size_t axis = (size_t)dim;
   q8_tensor_plan* out = out_tensor(p, s);
   set_shape(out, first->rank, first->shape);
   out->shape[axis] = 0;
@@ -705,15 +717,34 @@ static q8_status cat_shape(q8_program* p, q8_step* s, q8_error* error) {
     for (size_t d = 0; same && d < t->rank; d++) same = d == axis || t->shape[d] == first->shape[d];
     if (!same)
       return q8_step_fail(s, error, q8_status_invalid_parameter,
-                          "input %zu's shape differs from input 0's outside the channels", i);
+                          "input %zu's shape differs from input 0's outside dimension %zu", i, axis);
     out->shape[axis] += t->shape[axis];
   }
+  s->aux[0] = axis;
   return q8_status_success;
+}
+
+/* Rows (outer) and the elements of one row per unit of the axis (inner) of
+ * t in storage order, around logical dimension `axis`. */
+static void cat_geometry(const q8_tensor_plan* t, size_t axis, size_t* outer, size_t* inner) {
+  size_t storage[Q8_GRAPH_MAX_DIMS];
+  memcpy(storage, t->shape, t->rank * sizeof(size_t));
+  if (t->nhwc) storage[1] = t->shape[2], storage[2] = t->shape[3], storage[3] = t->shape[1];
+  const size_t pos = storage_position(t, axis);
+  *outer = 1, *inner = 1;
+  for (size_t d = 0; d < t->rank; d++) {
+    if (d < pos) *outer *= storage[d];
+    if (d > pos) *inner *= storage[d];
+  }
 }
 
 static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_value* v = &p->graph->values[arg(s, 0)];
-  const size_t n = v->u.tensors.count;
+  q8_tensor_plan* out = out_tensor(p, s);
+  if (out->dtype == q8_tensor_float32) return q8_status_success; /* cat_run copies */
+  const size_t n = v->u.tensors.count, axis = s->aux[0];
+  size_t outer, inner;
+  cat_geometry(out, axis, &outer, &inner);
   size_t* channels = malloc(n * sizeof(size_t));
   q8_quantization* quant = malloc(n * sizeof(q8_quantization));
   const uint8_t** inputs = malloc(n * sizeof(uint8_t*));
@@ -721,17 +752,15 @@ static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
   if (channels != NULL && quant != NULL && inputs != NULL) {
     for (size_t i = 0; i < n; i++) {
       const q8_tensor_plan* t = &p->tensors[v->u.tensors.items[i]];
-      channels[i] = inner_channels(t);
+      channels[i] = t->shape[axis] * inner;
       quant[i] = quantization_of(t);
       inputs[i] = t->data;
     }
-    q8_tensor_plan* out = out_tensor(p, s);
     const q8_concat_params params = {.num_inputs = n, .input_channels = channels,
                                      .inputs = quant, .output = quantization_of(out)};
-    const size_t pixels = numel(out) / inner_channels(out);
     status = q8_concat_create_nhwc(&params, p->isa, &s->shaped_op, error);
     if (status == q8_status_success)
-      status = q8_concat_setup_nhwc(s->shaped_op, pixels, 1, 1, inputs, out->data, error);
+      status = q8_concat_setup_nhwc(s->shaped_op, outer, 1, 1, inputs, out->data, error);
   } else if (error != NULL) {
     error->status = status;
     snprintf(error->message, sizeof(error->message), "out of memory");
@@ -740,6 +769,22 @@ static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
   free(quant);
   free(inputs);
   return wrap(s, error, status);
+}
+
+static q8_status cat_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  if (s->shaped_op != NULL) return wrap(s, error, q8_operator_run(s->shaped_op, pool, error));
+  const q8_value* v = &p->graph->values[arg(s, 0)];
+  q8_tensor_plan* out = out_tensor(p, s);
+  size_t outer, inner, row = 0;
+  cat_geometry(out, s->aux[0], &outer, &inner);
+  const size_t out_row = out->shape[s->aux[0]] * inner * sizeof(float);
+  for (size_t i = 0; i < v->u.tensors.count; i++) {
+    const q8_tensor_plan* t = &p->tensors[v->u.tensors.items[i]];
+    const size_t bytes = t->shape[s->aux[0]] * inner * sizeof(float);
+    for (size_t r = 0; r < outer; r++) memcpy(out->data + r * out_row + row, t->data + r * bytes, bytes);
+    row += bytes;
+  }
+  return q8_status_success;
 }
 
 /* --- flatten ---------------------------------------------------------------------- */
@@ -1007,7 +1052,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_conv_transpose2d] = {conv_create, conv_shape, conv_setup, NULL},
     [q8_op_linear] = {linear_create, linear_shape, linear_setup, NULL},
     [q8_op_linear_dynamic] = {linear_create, linear_shape, linear_setup, NULL},
-    [q8_op_cat] = {cat_create, cat_shape, cat_setup, NULL},
+    [q8_op_cat] = {cat_create, cat_shape, cat_setup, cat_run},
     [q8_op_relu] = {clamp_create, same_shape, clamp_setup, clamp_run},
     [q8_op_hardtanh] = {clamp_create, same_shape, clamp_setup, clamp_run},
     [q8_op_max_pool2d] = {pass_create, pool_shape, max_pool_setup, NULL},

@@ -32,12 +32,38 @@ typedef struct q8_tensor_plan {
 
 typedef struct q8_lowering q8_lowering;
 
+/* A layout op (permute, slice, select, split, pad, ...) as an index map:
+ * output element (i_0, ..., i_{r-1}) reads input element
+ * fixed + sum_d (start_d + i_d * step_d) along input dimension src_dim_d,
+ * where an index outside the input is padding: the fill value (constant),
+ * mirrored (reflect) or clamped (replicate). */
+typedef enum q8_pad_mode {
+  q8_pad_none = 0,
+  q8_pad_constant,
+  q8_pad_reflect,
+  q8_pad_replicate,
+} q8_pad_mode;
+
+typedef struct q8_layout_dim {
+  int32_t src_dim; /* input logical dimension, or -1 for an inserted one (extent 1) */
+  int64_t start, step;
+  q8_pad_mode pad;
+} q8_layout_dim;
+
+typedef struct q8_layout_map {
+  size_t rank; /* the output's */
+  q8_layout_dim dims[Q8_GRAPH_MAX_DIMS];
+  size_t fixed[Q8_GRAPH_MAX_DIMS]; /* index of each input dimension no output one reads */
+  uint32_t fill;                   /* the constant padding element (code or float bits) */
+} q8_layout_map;
+
 typedef struct q8_step {
   const q8_node* node;
   const q8_lowering* lowering;
   q8_operator* op;        /* created with the program (weights); may be NULL */
   q8_operator* shaped_op; /* created by each plan; may be NULL */
   size_t aux[4];          /* small per-step facts shared between phases */
+  q8_layout_map layout;   /* layout ops: set by shape, used by run */
   double milliseconds;
 } q8_step;
 
