@@ -136,6 +136,12 @@ Q8_API q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* para
                                  q8_quantization input, q8_quantization output, q8_isa isa,
                                  q8_operator** op_out, q8_error* error);
 
+/* A unary operator applying the caller's 256-entry table: y = table[x]
+ * (PyTorch's quantized add_scalar / mul_scalar, whose rules the runtime
+ * evaluates per input code). Set up with q8_unary_setup. */
+Q8_API q8_status q8_lookup_create(const uint8_t table[256], q8_isa isa, q8_operator** op_out,
+                                  q8_error* error);
+
 /* The table the operator applies (256 bytes), for inspection. */
 Q8_API const uint8_t* q8_unary_table(const q8_operator* op);
 

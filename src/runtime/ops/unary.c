@@ -4,6 +4,7 @@
  * over rows of channels, in tiles spread over the threadpool.
  */
 #include <math.h>
+#include <string.h>
 
 #include "../../quant/elementwise-params.h"
 #include "operator.h"
@@ -99,6 +100,24 @@ q8_status q8_unary_create(q8_unary_kind kind, const q8_unary_params* params,
   op->kind = kind;
   op->lut = base->kernels->elementwise->lut;
   q8_unary_table_init(kind, params, input, output, op->table);
+  *op_out = base;
+  return q8_status_success;
+}
+
+q8_status q8_lookup_create(const uint8_t table[256], q8_isa isa, q8_operator** op_out,
+                           q8_error* error) {
+  static const char fn[] = "q8_lookup_create";
+  if (op_out == NULL) return q8_fail(error, q8_status_invalid_parameter, "%s: op_out is NULL", fn);
+  *op_out = NULL;
+  q8_status s;
+  if ((s = q8_check_pointer(fn, "table", table, error))) return s;
+  q8_operator* base;
+  if ((s = q8_operator_create(sizeof(unary_op), "lookup", isa, &base, error))) return s;
+  unary_op* op = (unary_op*)base;
+  base->run = run_unary;
+  op->kind = q8_unary_kind_count; /* none of the formulas */
+  op->lut = base->kernels->elementwise->lut;
+  memcpy(op->table, table, sizeof(op->table));
   *op_out = base;
   return q8_status_success;
 }

@@ -1028,6 +1028,9 @@ static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
       kind = q8_unary_leaky_relu;
       if (!absent(p, s, 1)) status = float_arg(p, s, 1, &slope, error);
       params.leaky_relu.negative_slope = (float)slope;
+      /* quantized::leaky_relu(qx, slope, inplace, output_scale, output_zero_point) */
+      if (status == q8_status_success && strncmp(s->node->name, "quantized::", 11) == 0)
+        status = qparams_arg(p, s, 3, error);
     }
   }
   if (status != q8_status_success) return status;
@@ -1041,6 +1044,65 @@ static q8_status unary_setup(q8_program* p, q8_step* s, q8_error* error) {
   return wrap(s, error,
               q8_unary_setup(s->op, numel(in) / channels, channels, 0, 0, in->data,
                              out_tensor(p, s)->data, error));
+}
+
+/* --- add / mul with a scalar: PyTorch derives the output qparams ---------------
+ * quantized::add_scalar(_relu)(qa, b), add.Scalar, mul_scalar, mul.Scalar:
+ * a table over the 256 input codes (see docs/pytorch-numerics.md 4d). */
+static q8_status scalar_op_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  double c;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = float_arg(p, s, 1, &c, error);
+  if (status != q8_status_success) return status;
+  const bool relu = s->node->has_clamp;
+  if (relu && (s->node->clamp_min != 0.0f || s->node->clamp_max != INFINITY))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "only relu can follow a scalar add or multiply");
+  const double scale = in->scale;
+  const int64_t z = in->zero_point;
+  double out_scale = scale;
+  int64_t out_zp = z;
+  uint8_t table[256];
+  for (int q = 0; q < 256; q++) table[q] = (uint8_t)q;
+  if (s->node->kind == q8_op_add_scalar) {
+    const double cq = nearbyint(c / scale);
+    if (!(fabs(cq) < 1e9))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "the scalar %g is %g input steps: too large", c, cq);
+    const int64_t c_q = (int64_t)cq, diff = z - c_q;
+    if (diff < 0 || diff > 255) {
+      /* The output range moves to keep the shifted values: requantize. */
+      out_scale = diff < 0 ? (255.0 - (double)diff) / 255.0 * scale : (double)diff / 255.0 * scale;
+      out_zp = diff < 0 ? 0 : 255;
+      const float multiplier = (float)scale * (1.0f / (float)out_scale);
+      for (int q = 0; q < 256; q++) {
+        const long r = out_zp + lrintf((float)(q - z + c_q) * multiplier);
+        table[q] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+      }
+    } else {
+      out_zp = diff; /* same codes, the zero point moves */
+    }
+  } else if (c > 0.0) {
+    out_scale = c * scale;
+  } else if (c == 0.0) {
+    out_scale = 1.0, out_zp = 0;
+    memset(table, 0, sizeof(table));
+  } else {
+    out_scale = -c * scale, out_zp = 255 - z;
+    for (int q = 0; q < 256; q++) table[q] = (uint8_t)(255 - q);
+  }
+  if (relu)
+    for (int q = 0; q < 256; q++)
+      if (table[q] < out_zp) table[q] = (uint8_t)out_zp;
+  if (!(out_scale > 0.0) || !isfinite((float)out_scale) || (float)out_scale == 0.0f)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "the output scale %g is not a positive float", out_scale);
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->scale = (float)out_scale;
+  out->zero_point = (int32_t)out_zp;
+  out->channels_last = in->channels_last;
+  return wrap(s, error, q8_lookup_create(table, p->isa, &s->op, error));
 }
 
 /* --- the table ------------------------------------------------------------------- */
@@ -1070,6 +1132,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_sigmoid] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_tanh] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_leaky_relu] = {unary_create, same_shape, unary_setup, NULL},
+    [q8_op_add_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
+    [q8_op_mul_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
