@@ -2,16 +2,25 @@
 #include "neon-families.h"
 #include "neon-kernels.h"
 
-/* y = (float)(x - zero_point) * scale on 16 lanes, n of them stored. */
-static inline void dequantize16(uint8x16_t x, int32x4_t zero_point, float32x4_t scale, float* y,
-                                size_t n) {
-  int32x4_t w[4];
-  q8_neon_widen_u8x16(x, w);
+/* y = (float)(x - zero_point) * scale, four lanes. */
+Q8_NEON_BODY float32x4_t dequantize4(int32x4_t x, int32x4_t zero_point, float32x4_t scale) {
+  return vmulq_f32(vcvtq_f32_s32(vsubq_s32(x, zero_point)), scale);
+}
+
+Q8_NEON_BODY void dequantize16(uint8x16_t x, int32x4_t zero_point, float32x4_t scale, float* y) {
+  const uint16x8_t lo = vmovl_u8(vget_low_u8(x)), hi = vmovl_u8(vget_high_u8(x));
+  vst1q_f32(y, dequantize4(q8_neon_low_s32(lo), zero_point, scale));
+  vst1q_f32(y + 4, dequantize4(q8_neon_high_s32(lo), zero_point, scale));
+  vst1q_f32(y + 8, dequantize4(q8_neon_low_s32(hi), zero_point, scale));
+  vst1q_f32(y + 12, dequantize4(q8_neon_high_s32(hi), zero_point, scale));
+}
+
+/* The last n < 16 elements, through a buffer. */
+Q8_NEON_TAIL void dequantize_tail(size_t n, const uint8_t* x, float* y, int32x4_t zero_point,
+                                  float32x4_t scale) {
   float buffer[16];
-  float* out = n < 16 ? buffer : y;
-  for (int i = 0; i < 4; i++)
-    vst1q_f32(out + 4 * i, vmulq_f32(vcvtq_f32_s32(vsubq_s32(w[i], zero_point)), scale));
-  if (n < 16) memcpy(y, buffer, n * sizeof(float));
+  dequantize16(q8_neon_load_u8x16(x, n), zero_point, scale, buffer);
+  memcpy(y, buffer, n * sizeof(float));
 }
 
 void q8_dequantize_ukernel_16__neon(size_t n, const uint8_t* x, float* y,
@@ -22,9 +31,6 @@ void q8_dequantize_ukernel_16__neon(size_t n, const uint8_t* x, float* y,
   }
   const int32x4_t zero_point = vdupq_n_s32(params->zero_point);
   const float32x4_t scale = vdupq_n_f32(params->scale);
-  while (n != 0) {
-    const size_t count = n < 16 ? n : 16;
-    dequantize16(q8_neon_load_u8x16(x, count), zero_point, scale, y, count);
-    x += count, y += count, n -= count;
-  }
+  for (; n >= 16; n -= 16, x += 16, y += 16) dequantize16(vld1q_u8(x), zero_point, scale, y);
+  if (n != 0) dequantize_tail(n, x, y, zero_point, scale);
 }

@@ -36,22 +36,25 @@ static inline int32x4_t q8_neon_round_clamped(float32x4_t v, float32x4_t lo, flo
 #endif
 }
 
-/* Byte lanes widened to int32, four lanes per vector, in order. */
-static inline void q8_neon_widen_u8x16(uint8x16_t x, int32x4_t out[4]) {
-  const uint16x8_t lo = vmovl_u8(vget_low_u8(x)), hi = vmovl_u8(vget_high_u8(x));
-  out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo)));
-  out[1] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(lo)));
-  out[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi)));
-  out[3] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(hi)));
+/* The kernels' bodies are inlined into their main loops (always, so that
+ * a constant lane count folds the partial-load branch away); their tails run
+ * out of line, so that the main loops make no call (memcpy) across which the
+ * compiler would spill the vector constants. */
+#define Q8_NEON_BODY static inline __attribute__((always_inline))
+#define Q8_NEON_TAIL static __attribute__((noinline))
+
+/* uint16 lanes 0-3 and 4-7 widened to int32. */
+static inline int32x4_t q8_neon_low_s32(uint16x8_t x) {
+  return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(x)));
 }
 
-/* Saturating int32 -> uint8 of two and four vectors. */
+static inline int32x4_t q8_neon_high_s32(uint16x8_t x) {
+  return vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(x)));
+}
+
+/* Saturating int32 -> uint8 of two vectors. */
 static inline uint8x8_t q8_neon_narrow_u8x8(int32x4_t a, int32x4_t b) {
   return vqmovun_s16(vcombine_s16(vqmovn_s32(a), vqmovn_s32(b)));
-}
-
-static inline uint8x16_t q8_neon_narrow_u8x16(const int32x4_t q[4]) {
-  return vcombine_u8(q8_neon_narrow_u8x8(q[0], q[1]), q8_neon_narrow_u8x8(q[2], q[3]));
 }
 
 /* The fp32 output stage: y = rne(clamp(v, output_min - offset, output_max -

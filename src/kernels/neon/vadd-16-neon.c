@@ -25,7 +25,7 @@ static add_constants add_constants_init(const q8_add_params* p) {
 /* acc >> shift rounded half away from zero, plus the output zero point. The
  * remainder is biased by -1 for negative acc (acc >> 31 is -1 there) so that
  * -x.5 rounds down; the int32 arithmetic cannot overflow (vadd-scalar.c). */
-static inline int32x4_t add_lanes(int32x4_t a, int32x4_t b, const add_constants* k) {
+Q8_NEON_BODY int32x4_t add4(int32x4_t a, int32x4_t b, const add_constants* k) {
   const int32x4_t acc =
       vmlaq_s32(vmlaq_s32(k->zero_point_product, a, k->a_multiplier), b, k->b_multiplier);
   const int32x4_t remainder = vaddq_s32(vandq_s32(acc, k->remainder_mask), vshrq_n_s32(acc, 31));
@@ -35,22 +35,30 @@ static inline int32x4_t add_lanes(int32x4_t a, int32x4_t b, const add_constants*
   return vaddq_s32(vsubq_s32(shifted, vreinterpretq_s32_u32(round_up)), k->output_zero_point);
 }
 
-static inline uint8x16_t add16(uint8x16_t a, uint8x16_t b, const add_constants* k) {
-  int32x4_t wa[4], wb[4], q[4];
-  q8_neon_widen_u8x16(a, wa);
-  q8_neon_widen_u8x16(b, wb);
-  for (int i = 0; i < 4; i++) q[i] = add_lanes(wa[i], wb[i], k);
-  /* saturation to [0, 255] then the clamp equals the scalar clamp */
-  return vminq_u8(vmaxq_u8(q8_neon_narrow_u8x16(q), k->output_min), k->output_max);
+Q8_NEON_BODY uint8x8_t add8(uint8x8_t a, uint8x8_t b, const add_constants* k) {
+  const uint16x8_t wa = vmovl_u8(a), wb = vmovl_u8(b);
+  return q8_neon_narrow_u8x8(add4(q8_neon_low_s32(wa), q8_neon_low_s32(wb), k),
+                             add4(q8_neon_high_s32(wa), q8_neon_high_s32(wb), k));
+}
+
+Q8_NEON_BODY uint8x16_t add16(uint8x16_t a, uint8x16_t b, const add_constants* k) {
+  const uint8x16_t sum = vcombine_u8(add8(vget_low_u8(a), vget_low_u8(b), k),
+                                     add8(vget_high_u8(a), vget_high_u8(b), k));
+  /* saturated to [0, 255] then clamped: the scalar clamp */
+  return vminq_u8(vmaxq_u8(sum, k->output_min), k->output_max);
+}
+
+/* The last n < 16 elements, through partial loads and stores. */
+Q8_NEON_TAIL void add_tail(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
+                           const add_constants* k) {
+  q8_neon_store_u8x16(y, add16(q8_neon_load_u8x16(a, n), q8_neon_load_u8x16(b, n), k), n);
 }
 
 void q8_vadd_ukernel_16__neon(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
                               const q8_add_params* params) {
   const add_constants k = add_constants_init(params);
-  while (n != 0) {
-    const size_t count = n < 16 ? n : 16;
-    const uint8x16_t sum = add16(q8_neon_load_u8x16(a, count), q8_neon_load_u8x16(b, count), &k);
-    q8_neon_store_u8x16(y, sum, count);
-    a += count, b += count, y += count, n -= count;
+  for (; n >= 16; n -= 16, a += 16, b += 16, y += 16) {
+    vst1q_u8(y, add16(vld1q_u8(a), vld1q_u8(b), &k));
   }
+  if (n != 0) add_tail(n, a, b, y, &k);
 }

@@ -3,15 +3,29 @@
 #include "neon-kernels.h"
 
 /* vadd-dq-16-neon.c with b broadcast: one dequantized b for all. */
-static inline uint8x16_t add_dq16(const uint8_t* a, const q8_add_dq_params* p, float32x4_t db,
-                                  float32x4_t inverse_scale, const q8_neon_output_stage* stage) {
-  int32x4_t q[4];
-  for (int i = 0; i < 4; i++) {
-    const float32x4_t sum = vaddq_f32(q8_neon_lookup4_f32(p->a_table, a + 4 * i), db);
-    q[i] = q8_neon_quantize(vmulq_f32(sum, inverse_scale), stage);
-  }
-  return vminq_u8(vmaxq_u8(q8_neon_narrow_u8x16(q), vdupq_n_u8(p->output_min)),
-                  vdupq_n_u8(p->output_max));
+typedef struct add_dq_constants {
+  const float* a_table;
+  float32x4_t db, inverse_scale;
+  q8_neon_output_stage stage;
+  uint8x16_t output_min, output_max;
+} add_dq_constants;
+
+Q8_NEON_BODY int32x4_t add_dq4(const uint8_t* a, const add_dq_constants* k) {
+  const float32x4_t sum = vaddq_f32(q8_neon_lookup4_f32(k->a_table, a), k->db);
+  return q8_neon_quantize(vmulq_f32(sum, k->inverse_scale), &k->stage);
+}
+
+Q8_NEON_BODY uint8x16_t add_dq16(const uint8_t* a, const add_dq_constants* k) {
+  const uint8x16_t q = vcombine_u8(q8_neon_narrow_u8x8(add_dq4(a, k), add_dq4(a + 4, k)),
+                                   q8_neon_narrow_u8x8(add_dq4(a + 8, k), add_dq4(a + 12, k)));
+  return vminq_u8(vmaxq_u8(q, k->output_min), k->output_max);
+}
+
+/* The last n < 16 elements; the missing lanes index entry 0. */
+Q8_NEON_TAIL void add_dq_tail(size_t n, const uint8_t* a, uint8_t* y, const add_dq_constants* k) {
+  uint8_t a16[16] = {0};
+  memcpy(a16, a, n);
+  q8_neon_store_u8x16(y, add_dq16(a16, k), n);
 }
 
 void q8_vadd_dq_c_ukernel_16__neon(size_t n, const uint8_t* a, const uint8_t* b, uint8_t* y,
@@ -20,15 +34,12 @@ void q8_vadd_dq_c_ukernel_16__neon(size_t n, const uint8_t* a, const uint8_t* b,
     q8_vadd_dq_c_ukernel__scalar(n, a, b, y, params);
     return;
   }
-  const float32x4_t db = vdupq_n_f32(params->b_table[*b]);
-  const float32x4_t inverse_scale = vdupq_n_f32(params->output_inverse_scale);
-  const q8_neon_output_stage stage = q8_neon_output_stage_init(0, 255, params->output_zero_point);
-  for (; n >= 16; n -= 16, a += 16, y += 16) {
-    vst1q_u8(y, add_dq16(a, params, db, inverse_scale, &stage));
-  }
-  if (n != 0) {
-    uint8_t a_tail[16] = {0}; /* missing lanes index entry 0 */
-    memcpy(a_tail, a, n);
-    q8_neon_store_u8x16(y, add_dq16(a_tail, params, db, inverse_scale, &stage), n);
-  }
+  const add_dq_constants k = {.a_table = params->a_table,
+                              .db = vdupq_n_f32(params->b_table[*b]),
+                              .inverse_scale = vdupq_n_f32(params->output_inverse_scale),
+                              .stage = q8_neon_output_stage_init(0, 255, params->output_zero_point),
+                              .output_min = vdupq_n_u8(params->output_min),
+                              .output_max = vdupq_n_u8(params->output_max)};
+  for (; n >= 16; n -= 16, a += 16, y += 16) vst1q_u8(y, add_dq16(a, &k));
+  if (n != 0) add_dq_tail(n, a, y, &k);
 }
