@@ -154,6 +154,34 @@ Q8_API q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, 
                                 q8_error* error);
 
 /* ---------------------------------------------------------------------------
+ * Batch normalization of quantized activations (quantized::batch_norm2d,
+ * batch_norm1d and their _relu forms): per channel c,
+ *   inv_sigma = f32(1.0 / (double)sqrtf(variance[c] + epsilon))
+ *   alpha     = f32((double)f32(inv_sigma * weight[c]) * ((double)input.scale / output.scale))
+ *   beta      = f32((double)f32(bias[c] - f32(f32(mean[c] * inv_sigma) * weight[c])) / output.scale)
+ *   y         = clamp(output.zero_point + rne(fmaf(alpha, q - input.zero_point, beta)),
+ *                     output_min, output_max)
+ * weight NULL means 1, bias NULL means 0. Input and output are rows of
+ * `channels` elements (NHWC pixels).
+ */
+typedef struct q8_batch_norm_params {
+  size_t channels;
+  const float* weight;   /* channels entries, or NULL */
+  const float* bias;     /* channels entries, or NULL */
+  const float* mean;     /* channels entries */
+  const float* variance; /* channels entries */
+  float epsilon;         /* PyTorch's eps as float */
+  q8_quantization input, output;
+  uint8_t output_min, output_max;
+} q8_batch_norm_params;
+
+Q8_API q8_status q8_batch_norm_create_nc(const q8_batch_norm_params* params, q8_isa isa,
+                                         q8_operator** op_out, q8_error* error);
+
+Q8_API q8_status q8_batch_norm_setup_nc(q8_operator* op, size_t pixels, const uint8_t* input,
+                                        uint8_t* output, q8_error* error);
+
+/* ---------------------------------------------------------------------------
  * quantize_per_tensor (fp32 -> uint8): y = quantize(x, output) with
  * inverse scale f32(1.0f / output.scale), product in fp32 (not x / scale).
  * dequantize (uint8 -> fp32): y = f32((float)(q - zp) * scale).

@@ -365,6 +365,11 @@ static const op_name op_names[] = {
     {"quantized::mul_scalar", q8_op_mul_scalar, false},
     {"quantized::mul_scalar_relu", q8_op_mul_scalar, true},
     {"aten::relu6", q8_op_hardtanh, false},
+    {"quantized::batch_norm2d", q8_op_batch_norm, false},
+    {"quantized::batch_norm2d_relu", q8_op_batch_norm, true},
+    {"quantized::batch_norm1d", q8_op_batch_norm, false},
+    {"quantized::batch_norm1d_relu", q8_op_batch_norm, true},
+    {"quantized::batch_norm", q8_op_batch_norm, false},
     {"quantized::leaky_relu", q8_op_leaky_relu, false},
 };
 
@@ -518,7 +523,8 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_split:
     case q8_op_pad:
     case q8_op_add_scalar:
-    case q8_op_mul_scalar: return in;
+    case q8_op_mul_scalar:
+    case q8_op_batch_norm: return in;
     default: return 0;
   }
 }

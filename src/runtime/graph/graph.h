@@ -159,6 +159,7 @@ typedef enum q8_op_kind {
   /* Quantized elementwise with a scalar (output qparams derived). */
   q8_op_add_scalar,        /* quantized::add_scalar(_relu), quantized::add.Scalar(_relu) */
   q8_op_mul_scalar,        /* quantized::mul_scalar(_relu), quantized::mul.Scalar(_relu) */
+  q8_op_batch_norm,        /* quantized::batch_norm2d(_relu), batch_norm1d(_relu), batch_norm */
   q8_op_kind_count
 } q8_op_kind;
 

@@ -279,9 +279,36 @@ oom:
 
 /* A 0-dim integer tensor (the divisor of traced shape arithmetic) becomes
  * an int: the graph does not tell scalars from 0-dim tensors. */
+/* A float tensor of one or more dimensions (batch norm statistics, layer
+ * norm weights) becomes a constant float list of its elements in row-major
+ * order; the operator that takes it checks its length. */
+static q8_status convert_float_tensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const q8_dtype dt = c->u.tensor.storage->u.storage.dtype;
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, c, &raw, &n);
+  if (status != q8_status_success) return status;
+  double* items = malloc((n + 1) * sizeof(double));
+  if (items == NULL) {
+    free(raw);
+    return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    items[i] = dt == q8_dtype_float32 ? ((const float*)raw)[i] : ((const double*)raw)[i];
+  free(raw);
+  if ((status = new_value(f, q8_value_float_list, id)) != q8_status_success) {
+    free(items);
+    return status;
+  }
+  f->graph->values[*id].u.floats.items = items;
+  f->graph->values[*id].u.floats.count = n;
+  return q8_status_success;
+}
+
 static q8_status convert_scalar_tensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
   const q8_dtype dt = c->u.tensor.storage->u.storage.dtype;
   const bool floating = dt == q8_dtype_float32 || dt == q8_dtype_float64;
+  if (floating && c->u.tensor.dim >= 1) return convert_float_tensor(f, c, id);
   if (c->u.tensor.dim != 0 || (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "bytecode.pkl: tensor constants other than 0-dim integers or floats "

@@ -17,7 +17,7 @@
 #include "ts-eval.h"
 #include "ts-weights.h"
 
-#define MAX_PARAMS 7
+#define MAX_PARAMS 10
 
 typedef enum default_kind {
   required = 0,
@@ -159,6 +159,15 @@ static const schema schemas[] = {
     {"ops.quantized.leaky_relu", "quantized::leaky_relu", "", 5,
      {REQ("qx"), REQ("negative_slope"), REQ("inplace"), REQ("output_scale"),
       REQ("output_zero_point")}},
+#define BATCH_NORM(call, op)                                                                  \
+  {call, op, "", 8,                                                                           \
+   {REQ("qx"), REQ("weight"), REQ("bias"), REQ("mean"), REQ("var"), REQ("eps"),              \
+    REQ("output_scale"), REQ("output_zero_point")}}
+    BATCH_NORM("ops.quantized.batch_norm2d", "quantized::batch_norm2d"),
+    BATCH_NORM("ops.quantized.batch_norm2d_relu", "quantized::batch_norm2d_relu"),
+    BATCH_NORM("ops.quantized.batch_norm1d", "quantized::batch_norm1d"),
+    BATCH_NORM("ops.quantized.batch_norm1d_relu", "quantized::batch_norm1d_relu"),
+    BATCH_NORM("ops.quantized.batch_norm", "quantized::batch_norm"),
     {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
     {"torch.len", "aten::len", "t", 1, {REQ("a")}},
     {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},
@@ -417,6 +426,24 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
     case tv_list: return list_value(ts, site, v, id);
     case tv_packed: return packed_value(ts, site, v, id);
     case tv_pickle: {
+      const q8_pickle_value* t = v->object;
+      if (t->kind == q8_pickle_tensor && t->u.tensor.dim >= 1 &&
+          (t->u.tensor.storage->u.storage.dtype == q8_dtype_float32 ||
+           t->u.tensor.storage->u.storage.dtype == q8_dtype_float64)) {
+        /* A float tensor attribute: a constant float list, as in the bytecode. */
+        double* items;
+        size_t count;
+        status = ts_float_tensor(ts->archive, v->storage_dir ? v->storage_dir : "constants", t,
+                                 &items, &count, ts->error);
+        if (status != q8_status_success) return status;
+        if ((status = constant(ts, q8_value_float_list, id)) != q8_status_success) {
+          free(items);
+          return status;
+        }
+        ts->graph->values[*id].u.floats.items = items;
+        ts->graph->values[*id].u.floats.count = count;
+        return q8_status_success;
+      }
       tv scalar;
       status = ts_pickle_scalar(ts, v, &scalar);
       return status == q8_status_success ? ts_to_graph(ts, site, &scalar, id) : status;

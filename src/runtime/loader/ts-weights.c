@@ -261,3 +261,28 @@ q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
   free(data);
   return q8_status_success;
 }
+
+q8_status ts_float_tensor(q8_archive* archive, const char* storage_dir, const q8_pickle_value* t,
+                          double** items_out, size_t* count_out, q8_error* error) {
+  const char* pickle_name = strcmp(storage_dir, "data") == 0 ? "data.pkl" : "constants.pkl";
+  const q8_dtype dt = t->kind == q8_pickle_tensor ? t->u.tensor.storage->u.storage.dtype : q8_dtype_uint8;
+  if (t->kind != q8_pickle_tensor || (dt != q8_dtype_float32 && dt != q8_dtype_float64))
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s: tensor constants other than float tensors and 0-dim integers are "
+                         "not supported", pickle_name);
+  void* raw;
+  size_t n;
+  q8_status status = q8_read_dense_tensor(archive, pickle_name, storage_dir, t, &raw, &n, error);
+  if (status != q8_status_success) return status;
+  double* items = malloc((n + 1) * sizeof(double));
+  if (items == NULL) {
+    free(raw);
+    return oom(error);
+  }
+  for (size_t i = 0; i < n; i++)
+    items[i] = dt == q8_dtype_float32 ? ((const float*)raw)[i] : ((const double*)raw)[i];
+  free(raw);
+  *items_out = items;
+  *count_out = n;
+  return q8_status_success;
+}

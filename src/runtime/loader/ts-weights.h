@@ -43,4 +43,9 @@ q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
                              const q8_pickle_value* t, bool* is_float, int64_t* integer,
                              double* number, q8_error* error);
 
+/* A float32 / float64 tensor (batch norm statistics, norm weights) as a
+ * malloc'd array of its elements in row-major order. */
+q8_status ts_float_tensor(q8_archive* archive, const char* storage_dir, const q8_pickle_value* t,
+                          double** items_out, size_t* count_out, q8_error* error);
+
 #endif

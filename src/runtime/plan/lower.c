@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "q8/elementwise.h"
+#include "q8/pooling.h"
 #include "../../quant/quantize.h"
 
 q8_status q8_step_fail(const q8_step* step, q8_error* error, q8_status status, const char* format,
@@ -1105,6 +1107,78 @@ static q8_status scalar_op_create(q8_program* p, q8_step* s, q8_error* error) {
   return wrap(s, error, q8_lookup_create(table, p->isa, &s->op, error));
 }
 
+/* --- batch norm ------------------------------------------------------------------
+ * quantized::batch_norm2d(_relu) / batch_norm1d(_relu) / batch_norm(qx,
+ * weight?, bias?, mean, var, eps, output_scale, output_zero_point). */
+
+/* A constant float list argument of `count` entries (count 0: any length,
+ * set); NULL for None when `optional`. */
+static q8_status float_list_arg(q8_program* p, const q8_step* s, size_t i, bool optional,
+                                size_t* count, float** out, q8_error* error) {
+  *out = NULL;
+  if (optional && absent(p, s, i)) return q8_status_success;
+  const q8_value* v = arg(s, i) == Q8_GRAPH_NO_VALUE ? NULL : &p->graph->values[arg(s, i)];
+  if (v == NULL || v->kind != q8_value_float_list || !v->is_constant || v->u.floats.count == 0 ||
+      (*count != 0 && v->u.floats.count != *count))
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "argument %zu is not a constant float tensor of %zu elements", i, *count);
+  *count = v->u.floats.count;
+  *out = malloc(*count * sizeof(float));
+  if (*out == NULL) return q8_step_fail(s, error, q8_status_out_of_memory, "out of memory");
+  for (size_t k = 0; k < *count; k++) (*out)[k] = (float)v->u.floats.items[k];
+  return q8_status_success;
+}
+
+static q8_status batch_norm_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  double eps;
+  float *weight = NULL, *bias = NULL, *mean = NULL, *var = NULL;
+  size_t channels = 0;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = float_list_arg(p, s, 3, false, &channels, &mean, error);
+  if (status == q8_status_success) status = float_list_arg(p, s, 4, false, &channels, &var, error);
+  if (status == q8_status_success) status = float_list_arg(p, s, 1, true, &channels, &weight, error);
+  if (status == q8_status_success) status = float_list_arg(p, s, 2, true, &channels, &bias, error);
+  if (status == q8_status_success) status = float_arg(p, s, 5, &eps, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 6, error);
+  if (status == q8_status_success) {
+    q8_tensor_plan* out = out_tensor(p, s);
+    out->channels_last = true; /* ATen computes it on a channels_last copy */
+    uint8_t lo, hi;
+    clamp_codes(s, out, &lo, &hi);
+    const q8_batch_norm_params params = {
+        .channels = channels, .weight = weight, .bias = bias, .mean = mean, .variance = var,
+        .epsilon = (float)eps, .input = quantization_of(in), .output = quantization_of(out),
+        .output_min = lo, .output_max = hi};
+    status = wrap(s, error, q8_batch_norm_create_nc(&params, p->isa, &s->op, error));
+    s->aux[0] = channels;
+  }
+  free(weight);
+  free(bias);
+  free(mean);
+  free(var);
+  return status;
+}
+
+static q8_status batch_norm_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  /* Channels must be the storage's innermost axis: NCHW images (stored
+   * NHWC) or (N, C) rows. */
+  if ((in->rank != 4 && in->rank != 2) || in->shape[1] != s->aux[0])
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: batch norm of a %zu-D input with %zu channels (4-D NCHW or "
+                        "2-D (N, C) inputs with %zu channels are supported)",
+                        in->rank, in->rank > 1 ? in->shape[1] : 0, s->aux[0]);
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status batch_norm_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  return wrap(s, error, q8_batch_norm_setup_nc(s->op, numel(in) / s->aux[0], in->data,
+                                               out_tensor(p, s)->data, error));
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -1134,6 +1208,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_leaky_relu] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_add_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
     [q8_op_mul_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
+    [q8_op_batch_norm] = {batch_norm_create, batch_norm_shape, batch_norm_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
