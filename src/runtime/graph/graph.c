@@ -277,6 +277,100 @@ q8_status q8_graph_unpack_split(q8_graph* graph, uint32_t list, size_t count, q8
   return q8_status_success;
 }
 
+q8_status q8_graph_add_conv1d(q8_graph* graph, const char* name, size_t instruction, bool relu,
+                              const uint32_t* args, size_t num_args, uint32_t* output_out,
+                              q8_error* error) {
+  if (num_args != 4 || graph->values[args[0]].kind != q8_value_tensor ||
+      graph->values[args[1]].kind != q8_value_packed || !graph->values[args[1]].u.packed->is_conv ||
+      graph->values[args[1]].u.packed->weight_shape[2] != 1)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: takes a tensor, 1-D conv packed weights (a kernel "
+                         "of height 1), scale and zero point", name, instruction);
+  uint32_t two, x, y, conv_args[4] = {0, args[1], args[2], args[3]};
+  q8_status status = q8_graph_add_int(graph, 2, &two, error);
+  uint32_t pair[2] = {args[0], two};
+  if (status == q8_status_success)
+    status = q8_graph_add_node(graph, q8_op_unsqueeze, "aten::unsqueeze", instruction, pair, 2, &x, error);
+  if (status != q8_status_success) return status;
+  graph->values[x].dtype = graph->values[args[0]].dtype;
+  graph->values[x].known_rank = 4;
+  conv_args[0] = x;
+  status = q8_graph_add_node(graph, q8_op_conv2d, name, instruction, conv_args, 4, &y, error);
+  if (status != q8_status_success) return status;
+  q8_node* conv = &graph->nodes[graph->num_nodes - 1];
+  if (relu) conv->has_clamp = true, conv->clamp_min = 0.0f, conv->clamp_max = INFINITY;
+  graph->values[y].dtype = q8_tensor_quint8;
+  graph->values[y].known_rank = 4;
+  pair[0] = y;
+  status = q8_graph_add_node(graph, q8_op_squeeze, "aten::squeeze.dim", instruction, pair, 2, output_out, error);
+  if (status != q8_status_success) return status;
+  graph->values[*output_out].dtype = q8_tensor_quint8;
+  graph->values[*output_out].known_rank = 3;
+  return q8_status_success;
+}
+
+/* A constant int list (a, b). */
+static q8_status add_pair(q8_graph* graph, int64_t a, int64_t b, uint32_t* id, q8_error* error) {
+  q8_status status = q8_graph_add_value(graph, q8_value_int_list, id, error);
+  if (status != q8_status_success) return status;
+  q8_value* v = &graph->values[*id];
+  v->is_constant = true;
+  v->u.ints.items = malloc(2 * sizeof(int64_t));
+  if (v->u.ints.items == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  v->u.ints.items[0] = a, v->u.ints.items[1] = b;
+  v->u.ints.count = 2;
+  return q8_status_success;
+}
+
+q8_status q8_graph_add_pool1d(q8_graph* graph, const char* name, size_t instruction,
+                              const uint32_t* args, size_t num_args, uint32_t* output_out,
+                              q8_error* error) {
+  const bool is_max = strncmp(name, "aten::max_pool1d", 16) == 0;
+  const bool adaptive = strncmp(name, "aten::adaptive_avg_pool1d", 25) == 0;
+  const size_t max_args = is_max ? 6 : adaptive ? 2 : 6;
+  if (num_args < 2 || num_args > max_args || graph->values[args[0]].kind != q8_value_tensor)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: unexpected arguments", name, instruction);
+  /* The list arguments (kernel, stride, padding, dilation; output size)
+   * become (1, k) / (0, p) pairs; the flags pass through. */
+  uint32_t pool_args[7], two;
+  const size_t lists = adaptive ? 1 : is_max ? 4 : 3;
+  pool_args[0] = 0;
+  for (size_t i = 1; i < num_args; i++) {
+    pool_args[i] = args[i];
+    if (i > lists) continue;
+    const q8_value* v = &graph->values[args[i]];
+    if (v->kind == q8_value_none) continue;
+    if (v->kind != q8_value_int_list || !v->is_constant || v->u.ints.count > 1)
+      return q8_graph_fail(error, q8_status_unsupported_parameter,
+                           "%s at instruction %zu: argument %zu is not a constant list of one int",
+                           name, instruction, i);
+    if (v->u.ints.count == 0) continue; /* stride=[]: the kernel's */
+    const int64_t x = v->u.ints.items[0];
+    q8_status status = add_pair(graph, i == 3 ? 0 : 1, x, &pool_args[i], error);
+    if (status != q8_status_success) return status;
+  }
+  q8_status status = q8_graph_add_int(graph, 2, &two, error);
+  uint32_t pair[2] = {args[0], two}, x, y;
+  if (status == q8_status_success)
+    status = q8_graph_add_node(graph, q8_op_unsqueeze, "aten::unsqueeze", instruction, pair, 2, &x, error);
+  if (status != q8_status_success) return status;
+  graph->values[x].dtype = graph->values[args[0]].dtype;
+  graph->values[x].known_rank = 4;
+  pool_args[0] = x;
+  const q8_op_kind kind = is_max ? q8_op_max_pool2d : adaptive ? q8_op_adaptive_avg_pool2d : q8_op_avg_pool2d;
+  status = q8_graph_add_node(graph, kind, name, instruction, pool_args, num_args, &y, error);
+  if (status != q8_status_success) return status;
+  graph->values[y].dtype = graph->values[args[0]].dtype;
+  graph->values[y].known_rank = 4;
+  pair[0] = y;
+  status = q8_graph_add_node(graph, q8_op_squeeze, "aten::squeeze.dim", instruction, pair, 2, output_out, error);
+  if (status != q8_status_success) return status;
+  graph->values[*output_out].dtype = graph->values[args[0]].dtype;
+  graph->values[*output_out].known_rank = 3;
+  return q8_status_success;
+}
+
 typedef struct op_name {
   const char* name;
   q8_op_kind kind;
@@ -370,6 +464,11 @@ static const op_name op_names[] = {
     {"quantized::batch_norm1d", q8_op_batch_norm, false},
     {"quantized::batch_norm1d_relu", q8_op_batch_norm, true},
     {"quantized::batch_norm", q8_op_batch_norm, false},
+    {"aten::max_pool1d", q8_op_pool1d, false},
+    {"aten::avg_pool1d", q8_op_pool1d, false},
+    {"aten::adaptive_avg_pool1d", q8_op_pool1d, false},
+    {"quantized::conv1d", q8_op_conv1d, false},
+    {"quantized::conv1d_relu", q8_op_conv1d, true},
     {"quantized::leaky_relu", q8_op_leaky_relu, false},
 };
 

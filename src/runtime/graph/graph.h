@@ -160,6 +160,9 @@ typedef enum q8_op_kind {
   q8_op_add_scalar,        /* quantized::add_scalar(_relu), quantized::add.Scalar(_relu) */
   q8_op_mul_scalar,        /* quantized::mul_scalar(_relu), quantized::mul.Scalar(_relu) */
   q8_op_batch_norm,        /* quantized::batch_norm2d(_relu), batch_norm1d(_relu), batch_norm */
+  q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
+  q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
+                            * loading, see q8_graph_add_pool1d */
   q8_op_kind_count
 } q8_op_kind;
 
@@ -270,6 +273,22 @@ q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error);
 q8_status q8_graph_add_split(q8_graph* graph, const char* name, size_t instruction,
                              const uint32_t* args, size_t num_args, uint32_t* list_out,
                              q8_error* error);
+
+/* quantized::conv1d(_relu)(qx, packed, scale, zero_point) as PyTorch runs
+ * it: unsqueeze(qx, 2), the 2-D convolution of its (O, I, 1, K) packed
+ * weights, squeeze(., 2). *output_out gets the squeezed tensor. */
+q8_status q8_graph_add_conv1d(q8_graph* graph, const char* name, size_t instruction, bool relu,
+                              const uint32_t* args, size_t num_args, uint32_t* output_out,
+                              q8_error* error);
+
+/* aten::max_pool1d(self, kernel_size, stride=[], padding=0, dilation=1,
+ * ceil_mode=False), avg_pool1d(self, kernel_size, stride=[], padding=0,
+ * ceil_mode=False, count_include_pad=True) and adaptive_avg_pool1d(self,
+ * output_size) of a 3-D (N, C, L) tensor, as ATen runs them on quantized
+ * tensors: the 2-D pool with (1, k) windows of unsqueeze(self, 2), squeezed. */
+q8_status q8_graph_add_pool1d(q8_graph* graph, const char* name, size_t instruction,
+                              const uint32_t* args, size_t num_args, uint32_t* output_out,
+                              q8_error* error);
 
 /* True if `list` was made by q8_graph_add_split. */
 bool q8_graph_is_split(const q8_graph* graph, uint32_t list);

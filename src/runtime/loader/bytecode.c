@@ -569,6 +569,14 @@ static q8_status exec_op(frontend* f, int64_t index) {
                          "%s at instruction %zu: first argument is not a tensor", full, f->pc);
   uint32_t out;
   q8_status status;
+  if (kind == q8_op_conv1d || kind == q8_op_pool1d) {
+    status = kind == q8_op_conv1d
+                 ? q8_graph_add_conv1d(f->graph, full, f->pc, relu, args, n, &out, f->error)
+                 : q8_graph_add_pool1d(f->graph, full, f->pc, args, n, &out, f->error);
+    if (status != q8_status_success) return status;
+    f->depth -= n;
+    return push(f, out);
+  }
   if (kind == q8_op_chunk) status = q8_graph_add_chunks(f->graph, full, f->pc, args, n, &out, f->error);
   else if (kind == q8_op_split) status = q8_graph_add_split(f->graph, full, f->pc, args, n, &out, f->error);
   else status = q8_graph_add_node(f->graph, kind, full, f->pc, args, n, &out, f->error);

@@ -287,7 +287,8 @@ static bool is_conv_module(const q8_pickle_value* obj) {
   const q8_pickle_value* state = obj->u.object.state;
   return state != NULL && state->kind == q8_pickle_tuple && state->u.seq.count == 15 &&
          (strcmp(name, "Conv2d") == 0 || strcmp(name, "ConvReLU2d") == 0 ||
-          strcmp(name, "ConvTranspose2d") == 0);
+          strcmp(name, "ConvTranspose2d") == 0 || strcmp(name, "Conv1d") == 0 ||
+          strcmp(name, "ConvReLU1d") == 0);
 }
 
 /* `obj.name`: an entry of the module's state, or else a bound method. */
@@ -343,6 +344,9 @@ static const var* get_var(const frame* f, const char* name, size_t length) {
 static q8_status eval_expr(ts_context* ts, frame* f, tv* out);
 static q8_status call_method(ts_context* ts, const ts_call_site* site, const tv* method,
                              const tv* args, size_t num_args, size_t depth, tv* out);
+typedef struct call_args call_args;
+static q8_status call_function(ts_context* ts, const ts_call_site* site, const tv* path,
+                               const call_args* a, size_t depth, tv* out);
 
 /* Items up to the closing bracket (the opening one consumed; `first`, if
  * not NULL, already evaluated). */
@@ -462,12 +466,12 @@ static q8_status eval_attribute(ts_context* ts, frame* f, tv* value) {
   return q8_status_success;
 }
 
-typedef struct call_args {
+struct call_args {
   tv positional[MAX_ARGS];
   size_t num_positional;
   ts_kwarg keywords[MAX_ARGS];
   size_t num_keywords;
-} call_args;
+};
 
 static q8_status eval_call_args(ts_context* ts, frame* f, call_args* a) {
   advance(f); /* ( */
@@ -585,6 +589,10 @@ static q8_status eval_call(ts_context* ts, frame* f, tv* value) {
     return module_attribute(ts, args[0].object, args[1].u.str.text, args[1].u.str.length, value);
   }
   if (constant_builtin(value, a, value)) return q8_status_success;
+  if (value->u.str.length > 10 && memcmp(value->u.str.text, "__torch__.", 10) == 0) {
+    const tv function = *value;
+    return call_function(ts, &site, &function, a, f->depth + 1, value);
+  }
   if (python_builtin(ts, &site, value, a, &status)) return status;
   return ts_call_operator(ts, &site, value, a->positional, a->num_positional, a->keywords,
                           a->num_keywords, value);
@@ -670,8 +678,30 @@ static q8_status eval_subscript(ts_context* ts, frame* f, tv* value) {
   return q8_status_success;
 }
 
+/* annotate(T, value) and unchecked_cast(T, value): the value; the type
+ * expression is skipped unevaluated. */
+static q8_status eval_annotate(ts_context* ts, frame* f, tv* out) {
+  advance(f); /* annotate, unchecked_cast */
+  q8_status status = expect_op(ts, f, "(");
+  for (size_t depth = 0; status == q8_status_success; advance(f)) {
+    const ts_token* t = cur(f);
+    if (t->kind == ts_tok_end || t->kind == ts_tok_newline)
+      return fail_here(ts, f, q8_status_invalid_parameter, "unterminated annotate at", t);
+    if (depth == 0 && ts_is_op(t, ",")) break;
+    if (ts_is_op(t, "(") || ts_is_op(t, "[")) depth++;
+    if ((ts_is_op(t, ")") || ts_is_op(t, "]")) && depth-- == 0)
+      return fail_here(ts, f, q8_status_invalid_parameter, "annotate without a value at", t);
+  }
+  if (status == q8_status_success) status = expect_op(ts, f, ",");
+  if (status == q8_status_success) status = eval_expr(ts, f, out);
+  if (status == q8_status_success) status = expect_op(ts, f, ")");
+  return status;
+}
+
 static q8_status eval_primary(ts_context* ts, frame* f, tv* out) {
-  q8_status status = eval_atom(ts, f, out);
+  const bool cast = (ts_is_name(cur(f), "annotate") || ts_is_name(cur(f), "unchecked_cast")) &&
+                    ts_is_op(peek(f), "(") && get_var(f, cur(f)->text, cur(f)->length) == NULL;
+  q8_status status = cast ? eval_annotate(ts, f, out) : eval_atom(ts, f, out);
   while (status == q8_status_success) {
     if (ts_is_op(cur(f), ".")) {
       advance(f);
@@ -1064,6 +1094,78 @@ static q8_status call_method(ts_context* ts, const ts_call_site* site, const tv*
   g.pos = body;
   status = suite(ts, &g, true);
   if (status != q8_status_success) return status;
+  if (g.returned) *out = g.result;
+  else memset(out, 0, sizeof(*out)), out->kind = tv_none;
+  return q8_status_success;
+}
+
+/* Inlines a top-level function of the model's code (`__torch__.a.b.fn(...)`,
+ * e.g. torch.nn.functional's scripted helpers): positional and keyword
+ * arguments, defaults for the rest. */
+static q8_status call_function(ts_context* ts, const ts_call_site* site, const tv* path,
+                               const call_args* a, size_t depth, tv* out) {
+  if (depth > MAX_INLINE_DEPTH)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "function calls nested more than %u deep", MAX_INLINE_DEPTH);
+  size_t dot = path->u.str.length;
+  while (dot > 0 && path->u.str.text[dot - 1] != '.') dot--;
+  if (dot < 2 || dot > MAX_PATH)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter, "bad function name");
+  char module[MAX_PATH + 1];
+  memcpy(module, path->u.str.text, dot - 1);
+  module[dot - 1] = '\0';
+  const char* name = path->u.str.text + dot;
+  const size_t name_length = path->u.str.length - dot;
+  frame g = {.depth = depth};
+  q8_status status = find_source(ts, module, &g.src);
+  if (status != q8_status_success) return status;
+  bool found = false;
+  for (size_t i = 0; i < g.src->num_methods && !found; i++) {
+    const ts_method* m = &g.src->methods[i];
+    if (m->cls == NULL && text_is(m->name, m->name_length, name, name_length)) g.pos = m->def, found = true;
+  }
+  if (!found)
+    return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                   "unsupported call %.*s (no such function in the model's code)",
+                   (int)(path->u.str.length > 80 ? 80 : path->u.str.length), path->u.str.text);
+  g.pos += 2; /* def NAME */
+  signature* sig = ts_alloc(ts, sizeof(signature));
+  if (sig == NULL) return q8_status_out_of_memory;
+  if ((status = parse_signature(ts, &g, sig)) != q8_status_success) return status;
+  const size_t body = g.pos;
+  if (a->num_positional > sig->count)
+    return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
+                   "%.*s takes %zu arguments; %zu given", (int)name_length, name, sig->count,
+                   a->num_positional);
+  for (size_t k = 0; k < a->num_keywords; k++) {
+    bool known = false;
+    for (size_t i = a->num_positional; i < sig->count && !known; i++)
+      known = text_is(sig->names[i]->text, sig->names[i]->length, a->keywords[k].name, a->keywords[k].length);
+    if (!known)
+      return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
+                     "%.*s: unexpected keyword argument '%.*s'", (int)name_length, name,
+                     (int)a->keywords[k].length, a->keywords[k].name);
+  }
+  for (size_t i = 0; i < sig->count; i++) {
+    tv value = {.kind = tv_none};
+    bool given = i < a->num_positional;
+    if (given) value = a->positional[i];
+    for (size_t k = 0; !given && k < a->num_keywords; k++)
+      if (text_is(sig->names[i]->text, sig->names[i]->length, a->keywords[k].name, a->keywords[k].length))
+        value = a->keywords[k].value, given = true;
+    if (!given && sig->defaults[i] == 0)
+      return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
+                     "%.*s: missing argument '%.*s'", (int)name_length, name,
+                     (int)sig->names[i]->length, sig->names[i]->text);
+    if (!given) {
+      g.pos = sig->defaults[i];
+      if ((status = eval_expr(ts, &g, &value)) != q8_status_success) return status;
+    }
+    if ((status = set_var(ts, &g, sig->names[i]->text, sig->names[i]->length, &value)) != q8_status_success)
+      return status;
+  }
+  g.pos = body;
+  if ((status = suite(ts, &g, true)) != q8_status_success) return status;
   if (g.returned) *out = g.result;
   else memset(out, 0, sizeof(*out)), out->kind = tv_none;
   return q8_status_success;

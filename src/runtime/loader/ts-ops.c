@@ -53,6 +53,7 @@ typedef struct schema {
 #define FLOAT(n, v) {n, float_default, v, 0, NULL}
 #define INTS(n, v) {n, int_list_default, v, 2, NULL}
 #define EMPTY(n) {n, empty_list_default, 0, 0, NULL}
+#define INTS1(n, v) {n, int_list_default, v, 1, NULL}
 #define STR(n, t) {n, string_default, 0, 0, t}
 
 /* Facts from PyTorch 1.13's operator schemas (native_functions.yaml and the
@@ -64,6 +65,10 @@ static const schema schemas[] = {
     {"ops.quantized.conv2d", "quantized::conv2d", "new", 4,
      {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
     {"ops.quantized.conv2d_relu", "quantized::conv2d_relu", "new", 4,
+     {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.conv1d", "quantized::conv1d", "", 4,
+     {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"ops.quantized.conv1d_relu", "quantized::conv1d_relu", "", 4,
      {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
     {"ops.quantized.conv_transpose2d", "quantized::conv_transpose2d", "", 4,
      {REQ("qx"), REQ("packed_weight"), REQ("output_scale"), REQ("output_zero_point")}},
@@ -108,6 +113,13 @@ static const schema schemas[] = {
     {"torch.avg_pool2d", "aten::avg_pool2d", "", 7,
      {REQ("self"), REQ("kernel_size"), EMPTY("stride"), INTS("padding", 0), FLAG("ceil_mode", 0),
       FLAG("count_include_pad", 1), NONE("divisor_override")}},
+    {"torch.max_pool1d", "aten::max_pool1d", "", 6,
+     {REQ("self"), REQ("kernel_size"), EMPTY("stride"), INTS1("padding", 0), INTS1("dilation", 1),
+      FLAG("ceil_mode", 0)}},
+    {"torch.avg_pool1d", "aten::avg_pool1d", "", 6,
+     {REQ("self"), REQ("kernel_size"), EMPTY("stride"), INTS1("padding", 0), FLAG("ceil_mode", 0),
+      FLAG("count_include_pad", 1)}},
+    {"torch.adaptive_avg_pool1d", "aten::adaptive_avg_pool1d", "", 2, {REQ("self"), REQ("output_size")}},
     {"torch.adaptive_avg_pool2d", "aten::adaptive_avg_pool2d", "", 2,
      {REQ("self"), REQ("output_size")}},
     {"torch.mean", "aten::mean", "dim", 4,
@@ -527,6 +539,10 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
                    "%s: first argument is not a tensor", s->call);
   if (kind == q8_op_chunk)
     return q8_graph_add_chunks(ts->graph, name, site->line, inputs, n, out, ts->error);
+  if (kind == q8_op_conv1d)
+    return q8_graph_add_conv1d(ts->graph, name, site->line, relu, inputs, n, out, ts->error);
+  if (kind == q8_op_pool1d)
+    return q8_graph_add_pool1d(ts->graph, name, site->line, inputs, n, out, ts->error);
   if (kind == q8_op_split)
     return q8_graph_add_split(ts->graph, name, site->line, inputs, n, out, ts->error);
   q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);

@@ -135,33 +135,41 @@ static bool int_item(const q8_pickle_value* state, size_t i, int64_t lo, int64_t
   return true;
 }
 
-/* A (h, w) tuple of integers in [lo, MAX_CONV_PARAM]. */
-static bool pair_item(const q8_pickle_value* state, size_t i, int64_t lo, uint32_t out[2]) {
+/* A (h, w) tuple of integers in [lo, MAX_CONV_PARAM]; for a 1-D conv
+ * (dims 1) a (w,) tuple, h then being `height` (1 for sizes, 0 for pads). */
+static bool pair_item(const q8_pickle_value* state, size_t i, size_t dims, int64_t lo,
+                      uint32_t height, uint32_t out[2]) {
   const q8_pickle_value* pair = q8_pickle_item(state, i);
-  int64_t v[2];
-  if (q8_pickle_length(pair) != 2 || !int_item(pair, 0, lo, &v[0]) || !int_item(pair, 1, lo, &v[1]))
+  int64_t v[2] = {height, 0};
+  if (q8_pickle_length(pair) != dims || (dims == 2 && !int_item(pair, 0, lo, &v[0])) ||
+      !int_item(pair, dims - 1, lo, &v[1]))
     return false;
   out[0] = (uint32_t)v[0], out[1] = (uint32_t)v[1];
   return true;
 }
 
+/* *dims: 2 for a 2-D conv module, 1 for a 1-D one (Conv1d, ConvReLU1d),
+ * whose sizes become (1, w) and pads (0, w), as PyTorch's conv1d runs the
+ * 2-D kernel on an unsqueezed input. */
 static q8_status conv_config(const q8_pickle_value* state, q8_packed_weights* p,
-                             int64_t channels[2], q8_error* error) {
+                             int64_t channels[2], size_t* dims, q8_error* error) {
   const q8_pickle_value* transposed = q8_pickle_item(state, 6);
   const q8_pickle_value* mode = q8_pickle_item(state, 9);
   uint32_t kernel[2];
   int64_t groups;
+  const size_t d = q8_pickle_length(q8_pickle_item(state, 2)) == 1 ? 1 : 2;
   const bool ok = q8_pickle_length(state) == TS_CONV_STATE_ITEMS &&
                   int_item(state, 0, 1, &channels[0]) && int_item(state, 1, 1, &channels[1]) &&
-                  pair_item(state, 2, 1, kernel) && pair_item(state, 3, 1, p->stride) &&
-                  pair_item(state, 4, 0, p->padding) && pair_item(state, 5, 1, p->dilation) &&
+                  pair_item(state, 2, d, 1, 1, kernel) && pair_item(state, 3, d, 1, 1, p->stride) &&
+                  pair_item(state, 4, d, 0, 0, p->padding) && pair_item(state, 5, d, 1, 1, p->dilation) &&
                   transposed != NULL && transposed->kind == q8_pickle_bool &&
-                  pair_item(state, 7, 0, p->output_padding) && int_item(state, 8, 1, &groups);
+                  pair_item(state, 7, d, 0, 0, p->output_padding) && int_item(state, 8, 1, &groups);
   if (!ok)
     return q8_graph_fail(error, q8_status_unsupported_parameter,
-                         "data.pkl: conv module state is not the 2-D (in_channels, out_channels, "
-                         "kernel_size, stride, padding, dilation, transposed, output_padding, "
-                         "groups, ...) tuple");
+                         "data.pkl: conv module state is not the 1-D or 2-D (in_channels, "
+                         "out_channels, kernel_size, stride, padding, dilation, transposed, "
+                         "output_padding, groups, ...) tuple");
+  *dims = d;
   if (!q8_pickle_is_string(mode, "zeros"))
     return q8_graph_fail(error, q8_status_unsupported_parameter,
                          "data.pkl: conv padding_mode other than 'zeros' is not supported");
@@ -198,8 +206,16 @@ q8_status ts_conv_weights(q8_archive* archive, const q8_pickle_value* state,
   q8_packed_weights* p = calloc(1, sizeof(q8_packed_weights));
   if (p == NULL) return oom(error);
   int64_t channels[2] = {0, 0};
-  q8_status status = conv_config(state, p, channels, error);
-  if (status == q8_status_success) status = read_weight(archive, q8_pickle_item(state, 10), 4, p, error);
+  size_t dims = 2;
+  q8_status status = conv_config(state, p, channels, &dims, error);
+  if (status == q8_status_success)
+    status = read_weight(archive, q8_pickle_item(state, 10), dims + 2, p, error);
+  if (status == q8_status_success && dims == 1) {
+    /* (O, I, K) is (O, I, 1, K) in the same order. */
+    p->weight_shape[3] = p->weight_shape[2];
+    p->weight_shape[2] = 1;
+    p->weight_dims = 4;
+  }
   if (status == q8_status_success) status = conv_shape_check(p, channels, error);
   if (status == q8_status_success)
     status = read_bias(archive, q8_pickle_item(state, 11), (size_t)channels[1], p, error);
