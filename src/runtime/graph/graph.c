@@ -632,6 +632,14 @@ static q8_node* producer_of(q8_graph* graph, uint32_t id);
 
 q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size_t instruction,
                              q8_error* error) {
+  /* The same condition checked again (TorchScript shares the value). */
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    const q8_node* g = &graph->nodes[n];
+    int64_t e;
+    if (!g->removed && g->kind == q8_op_guard && g->num_inputs == 2 && g->inputs[0] == cond &&
+        q8_graph_const_int(graph, g->inputs[1], &e) && (e != 0) == expected)
+      return q8_status_success;
+  }
   uint32_t inputs[2] = {cond, 0}, out;
   q8_status status = q8_graph_add_int(graph, expected ? 1 : 0, &inputs[1], error);
   if (status == q8_status_success)
@@ -656,6 +664,14 @@ q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size
   return q8_status_success;
 }
 
+/* Adds `delta` uses to value id and, for a tensor list, to its items. */
+static void count_use(const q8_graph* graph, size_t* uses, uint32_t id, int delta) {
+  uses[id] += (size_t)delta;
+  const q8_value* v = &graph->values[id];
+  if (v->kind != q8_value_tensor_list) return;
+  for (size_t j = 0; j < v->u.tensors.count; j++) uses[v->u.tensors.items[j]] += (size_t)delta;
+}
+
 q8_status q8_graph_drop_unused_scalars(q8_graph* graph, q8_error* error) {
   /* Use counts in one pass, then one backwards sweep: linear in the graph. */
   size_t* uses = calloc(graph->num_values + 1, sizeof(size_t));
@@ -663,15 +679,13 @@ q8_status q8_graph_drop_unused_scalars(q8_graph* graph, q8_error* error) {
   for (size_t i = 0; i < graph->num_outputs; i++) uses[graph->outputs[i]]++;
   for (size_t n = 0; n < graph->num_nodes; n++) {
     const q8_node* node = &graph->nodes[n];
-    for (size_t i = 0; !node->removed && i < node->num_inputs; i++) uses[node->inputs[i]]++;
+    for (size_t i = 0; !node->removed && i < node->num_inputs; i++) count_use(graph, uses, node->inputs[i], 1);
   }
   for (size_t n = graph->num_nodes; n-- > 0;) {
     q8_node* node = &graph->nodes[n];
-    if (node->removed || !q8_op_is_scalar(node->kind) || node->kind == q8_op_guard ||
-        uses[node->output] != 0)
-      continue;
+    if (node->removed || node->kind == q8_op_guard || uses[node->output] != 0) continue;
     node->removed = true;
-    for (size_t i = 0; i < node->num_inputs; i++) uses[node->inputs[i]]--;
+    for (size_t i = 0; i < node->num_inputs; i++) count_use(graph, uses, node->inputs[i], -1);
   }
   free(uses);
   return q8_status_success;

@@ -319,7 +319,8 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
 q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size_t instruction,
                              q8_error* error);
 
-/* Removes scalar nodes nothing reads (shape arithmetic folded away). */
+/* Removes nodes nothing reads (shape arithmetic folded away, results a
+ * model computes and drops); every operator is free of side effects. */
 q8_status q8_graph_drop_unused_scalars(q8_graph* graph, q8_error* error);
 
 /* Sets the known_rank of a new node's output where the operator and its

@@ -1201,6 +1201,7 @@ static q8_status build(ts_context* ts, const q8_pickle_value* root) {
   tv result;
   status = call_method(ts, &site, &forward, NULL, 0, 0, &result);
   if (status == q8_status_success) status = set_outputs(ts, &result);
+  if (status == q8_status_success) status = ts_pad_arguments(ts);
   if (status == q8_status_success) status = q8_graph_drop_identities(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(ts->graph, ts->error);
@@ -1227,6 +1228,7 @@ static void context_free(ts_context* ts) {
     ts->blocks = next;
   }
   free(ts->packed);
+  free(ts->calls);
 }
 
 q8_status q8_torchscript_load_graph(q8_archive* archive, q8_graph** graph_out, q8_error* error) {

@@ -77,6 +77,8 @@ typedef struct ts_context {
   ts_packed_entry* packed; /* packed weights already in the graph, per object */
   size_t num_packed, packed_capacity;
   size_t steps; /* statements and calls evaluated */
+  struct ts_call_record* calls; /* operator nodes and their schemas (ts_pad_arguments) */
+  size_t num_calls, calls_capacity;
   q8_error* error;
 } ts_context;
 
@@ -114,6 +116,11 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* value,
 
 /* A pickled 0-dim int or float tensor (a tv_pickle) as a tv_int / tv_float. */
 q8_status ts_pickle_scalar(ts_context* ts, const tv* v, tv* out);
+
+/* The bytecode passes every call of an operator as many arguments as its
+ * most demanding call in the method needs (one operator table entry per
+ * name): pads each recorded node with its schema's defaults to that count. */
+q8_status ts_pad_arguments(ts_context* ts);
 
 const char* ts_kind_name(tv_kind kind);
 

@@ -28,6 +28,7 @@ typedef enum default_kind {
   int_list_default, /* `list_size` copies of value (int[2] padding=0) */
   empty_list_default,
   string_default,
+  kept_bool_default, /* a bool default the bytecode always passes (before keyword-only ones) */
 } default_kind;
 
 typedef struct param {
@@ -54,6 +55,7 @@ typedef struct schema {
 #define INTS(n, v) {n, int_list_default, v, 2, NULL}
 #define EMPTY(n) {n, empty_list_default, 0, 0, NULL}
 #define INTS1(n, v) {n, int_list_default, v, 1, NULL}
+#define KEPT_FLAG(n, v) {n, kept_bool_default, v, 0, NULL}
 #define STR(n, t) {n, string_default, 0, 0, t}
 
 /* Facts from PyTorch 1.13's operator schemas (native_functions.yaml and the
@@ -192,6 +194,9 @@ static const schema schemas[] = {
 
 /* Overloads picked by the arguments' kinds (see choose_schema). */
 static const schema size_list = {"torch.size", "aten::size", "", 1, {REQ("self")}};
+static const schema quantize_tensor_qparams = {"torch.quantize_per_tensor", "aten::quantize_per_tensor",
+                                               "tensor_qparams", 4,
+                                               {REQ("self"), REQ("scale"), REQ("zero_point"), REQ("dtype")}};
 static const schema split_sizes = {"torch.split", "aten::split", "sizes", 3,
                                    {REQ("self"), REQ("split_size"), INT("dim", 0)}};
 static const schema squeeze_dim = {"torch.squeeze", "aten::squeeze", "dim", 2, {REQ("self"), REQ("dim")}};
@@ -294,7 +299,7 @@ static q8_status bind_arguments(ts_context* ts, const ts_call_site* site, const 
 static size_t serialized_count(const schema* s, const tv* bound, const bool* given) {
   size_t n = s->num_params;
   while (n > 0 && (!given[n - 1] || equals_default(&bound[n - 1], &s->params[n - 1]))) {
-    if (s->params[n - 1].kind == required) break;
+    if (s->params[n - 1].kind == required || s->params[n - 1].kind == kept_bool_default) break;
     n--;
   }
   return n;
@@ -507,6 +512,8 @@ static bool int_like(const ts_context* ts, const tv* v) { return v->kind == tv_i
 static const schema* choose_schema(const ts_context* ts, const tv* path, const tv* args,
                                    size_t num_args) {
   if (path_is(path, "torch.size") && num_args == 1) return &size_list;
+  if (path_is(path, "torch.quantize_per_tensor") && num_args >= 2 && args[1].kind == tv_pickle)
+    return &quantize_tensor_qparams; /* FX: scale and zero point are tensor attributes */
   if (path_is(path, "torch.split") && num_args >= 2 && args[1].kind == tv_list) return &split_sizes;
   if (path_is(path, "torch.squeeze") && num_args == 2) return &squeeze_dim;
   if (num_args == 2 && int_like(ts, &args[0]) && int_like(ts, &args[1])) {
@@ -522,6 +529,83 @@ static const schema* choose_schema(const ts_context* ts, const tv* path, const t
       args[1].kind != tv_none && (num_args < 3 || args[2].kind != tv_list))
     return &upsample_sizes;
   return s;
+}
+
+struct ts_call_record {
+  const schema* s;
+  size_t node;
+};
+
+static q8_status record_call(ts_context* ts, const schema* s, size_t node) {
+  if (ts->num_calls == ts->calls_capacity) {
+    const size_t next = ts->calls_capacity ? 2 * ts->calls_capacity : 64;
+    struct ts_call_record* grown = realloc(ts->calls, next * sizeof(*grown));
+    if (grown == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+    ts->calls = grown, ts->calls_capacity = next;
+  }
+  ts->calls[ts->num_calls++] = (struct ts_call_record){s, node};
+  return q8_status_success;
+}
+
+/* The graph value of a parameter's schema default. */
+static q8_status default_value(ts_context* ts, const param* p, uint32_t* id) {
+  tv v = {.kind = tv_none};
+  tv items[2];
+  switch (p->kind) {
+    case bool_default:
+    case kept_bool_default: v.kind = tv_bool, v.u.integer = p->value != 0; break;
+    case int_default: v.kind = tv_int, v.u.integer = (int64_t)p->value; break;
+    case float_default: v.kind = tv_float, v.u.number = p->value; break;
+    case string_default: v.kind = tv_string, v.u.str.text = p->text, v.u.str.length = strlen(p->text); break;
+    case empty_list_default: v.kind = tv_list, v.u.seq.items = items, v.u.seq.count = 0; break;
+    case int_list_default:
+      for (size_t i = 0; i < p->list_size && i < 2; i++)
+        memset(&items[i], 0, sizeof(tv)), items[i].kind = tv_int, items[i].u.integer = (int64_t)p->value;
+      v.kind = tv_list, v.u.seq.items = items, v.u.seq.count = p->list_size < 2 ? p->list_size : 2;
+      break;
+    default: break;
+  }
+  const ts_call_site site = {"schema", 0};
+  return ts_to_graph(ts, &site, &v, id);
+}
+
+#define NUM_SCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
+
+/* A dense index for every schema object (the table's, then the overloads
+ * chosen by argument kinds). */
+static size_t schema_index(const schema* s) {
+  const schema* const extra[] = {&size_list, &quantize_tensor_qparams, &split_sizes, &squeeze_dim,
+                                 &add_int, &sub_int, &mul_int, &binary_scalar[0], &binary_scalar[1],
+                                 &binary_scalar[2], &binary_scalar[3], &upsample_sizes};
+  if (s >= schemas && s < schemas + NUM_SCHEMAS) return (size_t)(s - schemas);
+  for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+    if (extra[i] == s) return NUM_SCHEMAS + i;
+  return NUM_SCHEMAS + 12; /* unreachable: every schema is listed */
+}
+
+q8_status ts_pad_arguments(ts_context* ts) {
+  size_t most[NUM_SCHEMAS + 13] = {0};
+  for (size_t k = 0; k < ts->num_calls; k++) {
+    const size_t i = schema_index(ts->calls[k].s), n = ts->graph->nodes[ts->calls[k].node].num_inputs;
+    if (n > most[i]) most[i] = n;
+  }
+  for (size_t i = 0; i < ts->num_calls; i++) {
+    const schema* s = ts->calls[i].s;
+    const size_t target = most[schema_index(s)];
+    q8_node* node = &ts->graph->nodes[ts->calls[i].node];
+    if (node->num_inputs >= target || target > s->num_params) continue;
+    uint32_t* inputs = realloc(node->inputs, (target + 1) * sizeof(uint32_t));
+    if (inputs == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+    node->inputs = inputs;
+    for (size_t a = node->num_inputs; a < target; a++) {
+      if (s->params[a].kind == required) return q8_graph_fail(ts->error, q8_status_invalid_parameter, "schema");
+      q8_status status = default_value(ts, &s->params[a], &inputs[a]);
+      if (status != q8_status_success) return status;
+      node = &ts->graph->nodes[ts->calls[i].node]; /* values may have moved, nodes not */
+      node->num_inputs = a + 1;
+    }
+  }
+  return q8_status_success;
 }
 
 static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema* s,
@@ -598,17 +682,25 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
     const tv fallback = {.kind = tv_none};
     /* A left-out argument before a given one: the bytecode would pass its
      * default; only None defaults can be written without a schema value. */
-    if (!given[i] && s->params[i].kind != none_default)
+    tv fallback_value = fallback;
+    if (!given[i] && s->params[i].kind == kept_bool_default) {
+      fallback_value.kind = tv_bool;
+      fallback_value.u.integer = s->params[i].value != 0;
+    } else if (!given[i] && s->params[i].kind != none_default) {
       return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                      "%s: pass '%s' explicitly when a later argument is given", s->call,
                      s->params[i].name);
-    status = ts_to_graph(ts, site, given[i] ? &bound[i] : &fallback, &inputs[i]);
+    }
+    status = ts_to_graph(ts, site, given[i] ? &bound[i] : &fallback_value, &inputs[i]);
     if (status != q8_status_success) return status;
   }
   uint32_t id;
   status = add_node(ts, site, s, inputs, n, &id);
   if (status != q8_status_success) return status;
   if (strcmp(s->op, "aten::chunk") == 0) return chunk_tuple(ts, id, out);
+  if (ts->graph->num_nodes > 0 && ts->graph->nodes[ts->graph->num_nodes - 1].output == id &&
+      (status = record_call(ts, s, ts->graph->num_nodes - 1)) != q8_status_success)
+    return status;
   const q8_value* result = &ts->graph->values[id];
   if (result->is_constant && (result->kind == q8_value_int || result->kind == q8_value_bool)) {
     /* Folded shape arithmetic: a Python-level constant again. */
