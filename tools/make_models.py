@@ -19,6 +19,7 @@ usage:
   tools/make_models.py OUT_DIR --torchvision mobilenet_v2 resnet18 ...
   tools/make_models.py OUT_DIR --only tiny_conv ...
   tools/make_models.py OUT_DIR --zoo [--only NAME ...]   user-style models (see zoo_models)
+  tools/make_models.py test/models --zoo-committed       the zoo variants committed as tests
   tools/make_models.py OUT_DIR --check build/release/q8-run [--only NAME ...]
 """
 import argparse
@@ -960,6 +961,35 @@ def save_variant(model, mode, shape, out_dir, name):
     np.save(os.path.join(out_dir, name + ".output.npy"), y.numpy().astype(np.float32))
 
 
+# Zoo variants committed to test/models (as zoo_NAME_MODE.*): each exercises
+# operators or loader paths the small models above do not.
+COMMITTED_ZOO = [
+    ("eager_conv1d", "script"),          # conv1d(_relu), scripted shape checks (guards)
+    ("eager_scalar_ops", "trace"),       # add_scalar / mul_scalar, both signs
+    ("eager_batchnorm", "trace"),        # unfused quantized::batch_norm2d
+    ("eager_chunk_split", "script"),     # split.sizes, chunk along H, scripted
+    ("eager_permute_linear", "trace"),   # permute, reshape, 3-D linear, transpose, view
+    ("eager_padding", "trace"),          # F.pad / ZeroPad2d (constant_pad_nd)
+    ("eager_reflect_pad", "trace"),      # reflection padding
+    ("eager_cat_dims", "trace"),         # cat along C, H, W and aten::cat on N
+    ("fx_functional", "trace"),          # FX: mul/add .Scalar, relu6, leaky_relu, reshape
+    ("fx_pad_chunk", "script"),          # FX scripted: pad, chunk, float split / cat / permute
+    ("fx_conv1d", "trace"),              # FX conv1d + max_pool1d
+]
+
+
+def make_zoo_committed(out_dir):
+    """Writes the COMMITTED_ZOO variants as zoo_NAME_MODE.* into out_dir."""
+    models = zoo_models()
+    names = list(models)
+    for name, mode in COMMITTED_ZOO:
+        build, shape = models[name]
+        seed(1000 + names.index(name))
+        model = build()
+        save_variant(model, mode, shape, out_dir, f"zoo_{name}_{mode}")
+        print(f"zoo_{name}_{mode}: {os.path.getsize(os.path.join(out_dir, f'zoo_{name}_{mode}.ptl'))} bytes")
+
+
 def make_zoo(out_dir, only):
     made = []
     for i, (name, (build, shape)) in enumerate(zoo_models().items()):
@@ -1039,6 +1069,8 @@ def main():
     parser.add_argument("--only", nargs="*", help="make only these small (or zoo) models")
     parser.add_argument("--zoo", action="store_true",
                         help="make the zoo of user-style models (eager, FX, dynamic; traced and scripted)")
+    parser.add_argument("--zoo-committed", action="store_true",
+                        help="make the zoo variants committed to test/models (COMMITTED_ZOO)")
     parser.add_argument("--check", metavar="Q8_RUN",
                         help="run q8-run on every model in OUT_DIR and compare with PyTorch's output")
     args = parser.parse_args()
@@ -1049,6 +1081,9 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     if args.zoo:
         make_zoo(args.out_dir, args.only)
+        return
+    if args.zoo_committed:
+        make_zoo_committed(args.out_dir)
         return
     if args.torchvision is not None:
         for i, name in enumerate(args.torchvision):
