@@ -653,6 +653,26 @@ oom:
   return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
 }
 
+/* `n, c, h, w = x.shape`: items of an int list (constant, or computed at
+ * plan time: aten::__getitem__.t nodes, folded when possible). */
+static q8_status unpack_ints(frontend* f, size_t count) {
+  const uint32_t list = f->stack[--f->depth];
+  const q8_value* v = &f->graph->values[list];
+  if (v->is_constant && v->u.ints.count != count) return bad(f, "LIST_UNPACK of a list of another size");
+  for (size_t i = 0; i < count; i++) {
+    uint32_t inputs[2] = {list, 0}, out;
+    q8_status status = q8_graph_add_int(f->graph, (int64_t)i, &inputs[1], f->error);
+    if (status == q8_status_success)
+      status = q8_graph_add_node(f->graph, q8_op_list_item, "aten::__getitem__.t", f->pc, inputs, 2,
+                                 &out, f->error);
+    if (status != q8_status_success) return status;
+    f->graph->values[out].dtype = q8_tensor_unknown;
+    q8_graph_fold_scalar(f->graph, &f->graph->nodes[f->graph->num_nodes - 1]);
+    if ((status = push(f, out)) != q8_status_success) return status;
+  }
+  return q8_status_success;
+}
+
 static q8_status exec_unpack(frontend* f, int64_t count) {
   if (f->depth == 0) return bad(f, "LIST_UNPACK on an empty stack");
   if (q8_graph_is_split(f->graph, f->stack[f->depth - 1])) {
@@ -661,6 +681,8 @@ static q8_status exec_unpack(frontend* f, int64_t count) {
     if (status != q8_status_success) return status;
   }
   const q8_value* v = &f->graph->values[f->stack[f->depth - 1]];
+  if (v->kind == q8_value_int_list && count >= 0 && count <= Q8_GRAPH_MAX_DIMS)
+    return unpack_ints(f, (size_t)count);
   if (v->kind != q8_value_tensor_list || count < 0 || (uint64_t)count != v->u.tensors.count)
     return bad(f, "LIST_UNPACK of something other than a tensor list of that size");
   const uint32_t list = f->stack[--f->depth];
