@@ -293,6 +293,31 @@ Q8_API q8_status q8_softmax_create_nc(const q8_softmax_params* params, q8_isa is
 Q8_API q8_status q8_softmax_setup_nc(q8_operator* op, size_t pixels, const uint8_t* input,
                                      uint8_t* output, q8_error* error);
 
+/* Mean over `reduce` values `inner` elements apart, for outer x inner
+ * outputs (aten::mean.dim of quint8 tensors over dimensions other than an
+ * image's H and W). integer false: ATen's reference path,
+ * y = quantize(f32(sum dequantize(x)) / reduce, output), the fp32 sum in the
+ * order of ATen's cascade_sum for this layout; integer true: ATen's fast path
+ * for a contiguous tensor's trailing dimensions, y = rne(f32((float)sum(x) /
+ * reduce)) (output must then equal input). */
+Q8_API q8_status q8_mean_create(q8_quantization input, q8_quantization output, bool integer,
+                                q8_isa isa, q8_operator** op_out, q8_error* error);
+
+Q8_API q8_status q8_mean_setup(q8_operator* op, size_t outer, size_t reduce, size_t inner,
+                               const uint8_t* input, uint8_t* output, q8_error* error);
+
+/* Softmax (log false) or log-softmax of fp32 values along one dimension:
+ * outer x stride rows of `channels` elements, consecutive elements of a row
+ * `stride` apart (stride 1: the last dimension). ATen's order of
+ * operations (max, exp(x - max), sum, times 1 / sum; log-softmax:
+ * x - max - log(sum)) with expf and a sequential sum, so within a few float
+ * ulps of PyTorch (whose exp is SLEEF's and whose sums are lane-wise). */
+Q8_API q8_status q8_softmax_f32_create(size_t channels, bool log, q8_isa isa, q8_operator** op_out,
+                                       q8_error* error);
+
+Q8_API q8_status q8_softmax_f32_setup(q8_operator* op, size_t outer, size_t stride,
+                                      const float* input, float* output, q8_error* error);
+
 #ifdef __cplusplus
 }
 #endif

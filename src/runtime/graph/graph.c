@@ -464,6 +464,8 @@ static const op_name op_names[] = {
     {"quantized::batch_norm1d", q8_op_batch_norm, false},
     {"quantized::batch_norm1d_relu", q8_op_batch_norm, true},
     {"quantized::batch_norm", q8_op_batch_norm, false},
+    {"aten::softmax", q8_op_softmax_float, false},
+    {"aten::log_softmax", q8_op_softmax_float, false},
     {"aten::max_pool1d", q8_op_pool1d, false},
     {"aten::avg_pool1d", q8_op_pool1d, false},
     {"aten::adaptive_avg_pool1d", q8_op_pool1d, false},
@@ -495,9 +497,11 @@ bool q8_op_is_scalar(q8_op_kind kind) { return q8_op_output_kind(kind) != q8_val
 q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const uint32_t* inputs) {
   switch (kind) {
     case q8_op_dequantize:
+    case q8_op_softmax_float:
     case q8_op_linear_dynamic: return q8_tensor_float32;
     case q8_op_identity:
     case q8_op_view:
+    case q8_op_flatten:
     case q8_op_transpose:
     case q8_op_permute:
     case q8_op_slice:
@@ -623,6 +627,7 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_pad:
     case q8_op_add_scalar:
     case q8_op_mul_scalar:
+    case q8_op_softmax_float:
     case q8_op_batch_norm: return in;
     default: return 0;
   }
@@ -779,6 +784,7 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
         strcmp(overload, "t") != 0)
       return q8_op_unknown;
     if (op_names[i].kind == q8_op_slice && strcmp(overload, "Tensor") != 0) return q8_op_unknown;
+    if (op_names[i].kind == q8_op_softmax_float && strcmp(overload, "int") != 0) return q8_op_unknown;
     if (strcmp(name, "aten::split") == 0 && strcmp(overload, "Tensor") != 0 &&
         strcmp(overload, "sizes") != 0)
       return q8_op_unknown;

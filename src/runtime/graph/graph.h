@@ -160,6 +160,7 @@ typedef enum q8_op_kind {
   q8_op_add_scalar,        /* quantized::add_scalar(_relu), quantized::add.Scalar(_relu) */
   q8_op_mul_scalar,        /* quantized::mul_scalar(_relu), quantized::mul.Scalar(_relu) */
   q8_op_batch_norm,        /* quantized::batch_norm2d(_relu), batch_norm1d(_relu), batch_norm */
+  q8_op_softmax_float,     /* aten::softmax.int / log_softmax.int on fp32 (dequantized) tensors */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
   q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
                             * loading, see q8_graph_add_pool1d */

@@ -182,6 +182,8 @@ static const schema schemas[] = {
     BATCH_NORM("ops.quantized.batch_norm1d", "quantized::batch_norm1d"),
     BATCH_NORM("ops.quantized.batch_norm1d_relu", "quantized::batch_norm1d_relu"),
     BATCH_NORM("ops.quantized.batch_norm", "quantized::batch_norm"),
+    {"torch.softmax", "aten::softmax", "int", 3, {REQ("self"), REQ("dim"), NONE("dtype")}},
+    {"torch.log_softmax", "aten::log_softmax", "int", 3, {REQ("self"), REQ("dim"), NONE("dtype")}},
     {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
     {"torch.len", "aten::len", "t", 1, {REQ("a")}},
     {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},

@@ -237,8 +237,12 @@ static q8_status quantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_
   return q8_status_success;
 }
 
+/* dequantize of an fp32 tensor returns it (a DeQuantStub after a float op). */
 static q8_status dequantize_create(q8_program* p, q8_step* s, q8_error* error) {
   q8_tensor_plan* in = NULL;
+  const uint32_t id = arg(s, 0);
+  if (id != Q8_GRAPH_NO_VALUE && p->tensors[id].is_tensor && p->tensors[id].dtype == q8_tensor_float32)
+    return q8_status_success;
   return tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
 }
 
@@ -246,6 +250,10 @@ static q8_status dequantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q
   (void)pool, (void)error;
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   float* y = (float*)out_tensor(p, s)->data;
+  if (in->dtype == q8_tensor_float32) {
+    memcpy(y, in->data, in->bytes);
+    return q8_status_success;
+  }
   if (in->nhwc) {
     FOR_NCHW_NHWC(in, y[nchw] = q8_dequantize_value(in->data[nhwc], in->scale, in->zero_point));
   } else {
@@ -629,31 +637,88 @@ static q8_status adaptive_setup(q8_program* p, q8_step* s, q8_error* error) {
   return wrap(s, error, status);
 }
 
-/* mean.dim(self, dim[], keepdim=False, dtype=None): only over H and W. */
+/* mean.dim(self, dim[], keepdim=False, dtype=None). Over H and W of an
+ * image: QNNPACK's global average pooling (PyTorch's path for exactly
+ * dim == [2, 3]); over other dimensions: ATen's dequantize, fp32 mean,
+ * quantize (q8_mean), when the reduced dimensions are adjacent in storage.
+ * aux[0]: 1 for the generic path; aux[1..3]: outer, reduce, inner. */
 static q8_status mean_shape(q8_program* p, q8_step* s, q8_error* error) {
   q8_tensor_plan* in = NULL;
   int64_t keepdim;
-  q8_status status = image_arg(p, s, &in, error);
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
   if (status == q8_status_success) status = int_arg(p, s, 2, 0, &keepdim, error);
   if (status != q8_status_success) return status;
   const q8_value* dims = arg(s, 1) == Q8_GRAPH_NO_VALUE ? NULL : &p->graph->values[arg(s, 1)];
-  bool h = false, w = false;
-  for (size_t i = 0; dims && dims->kind == q8_value_int_list && i < dims->u.ints.count; i++) {
-    const int64_t d = dims->u.ints.items[i];
-    h = h || d == 2 || d == -2;
-    w = w || d == 3 || d == -1;
-  }
-  if (!h || !w || dims->u.ints.count != 2 || !absent(p, s, 3))
+  if (dims == NULL || dims->kind != q8_value_int_list || !dims->is_constant || !absent(p, s, 3) ||
+      dims->u.ints.count == 0 || dims->u.ints.count > in->rank || in->rank == 0)
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
-                        "only the mean over dimensions [2, 3] without dtype is supported");
-  const size_t shape[4] = {in->shape[0], in->shape[1], 1, 1};
-  set_shape(out_tensor(p, s), keepdim ? 4 : 2, shape);
+                        "unsupported: the mean needs a constant list of dimensions and no dtype");
+  bool reduced[Q8_GRAPH_MAX_DIMS] = {false};
+  for (size_t i = 0; i < dims->u.ints.count; i++) {
+    int64_t d = dims->u.ints.items[i];
+    if (d < 0) d += (int64_t)in->rank;
+    if (d < 0 || d >= (int64_t)in->rank || reduced[d])
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "dimension %lld is out of range or repeated", (long long)dims->u.ints.items[i]);
+    reduced[d] = true;
+  }
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->rank = 0;
+  for (size_t d = 0; d < in->rank; d++) {
+    if (!reduced[d]) out->shape[out->rank++] = in->shape[d];
+    else if (keepdim) out->shape[out->rank++] = 1;
+  }
+  if (out->rank == 0) out->shape[out->rank++] = 1; /* a scalar mean: q8 keeps one dimension */
+  const bool spatial = in->rank == 4 && dims->u.ints.count == 2 && reduced[2] && reduced[3] &&
+                       dims->u.ints.items[0] != dims->u.ints.items[1];
+  s->aux[0] = !spatial;
+  if (spatial) return q8_status_success;
+  /* Storage order of the input's dimensions: reduced ones must be adjacent,
+   * and the kept ones must come out in the output's order. */
+  static const size_t nhwc[4] = {0, 2, 3, 1};
+  size_t order[Q8_GRAPH_MAX_DIMS], first = SIZE_MAX, last = 0, outer = 1, reduce = 1, inner = 1;
+  for (size_t k = 0; k < in->rank; k++) order[k] = in->nhwc ? nhwc[k] : k;
+  for (size_t k = 0; k < in->rank; k++)
+    if (reduced[order[k]]) first = first == SIZE_MAX ? k : first, last = k;
+  bool ok = true, out_nhwc = out->rank == 4; /* quint8 rank 4: stored NHWC */
+  size_t previous = 0;
+  bool any = false;
+  for (size_t k = 0; k < in->rank; k++) {
+    const size_t d = order[k], extent = in->shape[d];
+    if (k >= first && k <= last && !reduced[d]) ok = false;
+    if (reduced[d]) reduce *= extent;
+    else if (k < first) outer *= extent;
+    else inner *= extent;
+    /* Kept dimensions in storage order must be increasing logical
+     * dimensions, unless both tensors are NHWC images (keepdim). */
+    if (!reduced[d] && !(out_nhwc && in->nhwc)) {
+      if (any && d < previous) ok = false;
+      previous = d, any = true;
+    }
+  }
+  if (!ok)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: a mean over dimensions that are not adjacent in memory, or "
+                        "whose result is ordered unlike its input's memory (a channels_last "
+                        "image reduced over H or W alone without keepdim)");
+  s->aux[1] = outer, s->aux[2] = reduce, s->aux[3] = inner;
+  /* ATen's integer fast path: a contiguous tensor, trailing dimensions. */
+  bool trailing = true;
+  for (size_t d = 0; d < in->rank; d++) trailing = trailing && (reduced[d] || d < in->rank - dims->u.ints.count);
+  s->aux[0] = trailing && !in->channels_last ? 2 : 1;
   return q8_status_success;
 }
 
 static q8_status mean_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   q8_tensor_plan* out = out_tensor(p, s);
+  if (s->aux[0]) {
+    q8_status status = q8_mean_create(quantization_of(in), quantization_of(out), s->aux[0] == 2,
+                                      p->isa, &s->shaped_op, error);
+    if (status == q8_status_success)
+      status = q8_mean_setup(s->shaped_op, s->aux[1], s->aux[2], s->aux[3], in->data, out->data, error);
+    return wrap(s, error, status);
+  }
   const q8_global_avg_pooling2d_params params = {
       .channels = in->shape[1], .input = quantization_of(in), .output = quantization_of(out),
       .output_min = 0, .output_max = 255};
@@ -1179,6 +1244,46 @@ static q8_status batch_norm_setup(q8_program* p, q8_step* s, q8_error* error) {
                                                out_tensor(p, s)->data, error));
 }
 
+/* --- softmax / log_softmax of fp32 tensors ------------------------------------------
+ * aten::softmax.int(self, dim, dtype=None) on a dequantized tensor. */
+static q8_status softmax_float_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_float32, &in, error);
+  if (status != q8_status_success) return status;
+  if (!absent(p, s, 2))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: softmax with a dtype argument");
+  return q8_status_success;
+}
+
+static q8_status softmax_float_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  int64_t dim;
+  q8_status status = int_arg(p, s, 1, -1, &dim, error);
+  if (status != q8_status_success) return status;
+  if (dim < 0) dim += (int64_t)in->rank;
+  if (in->rank == 0 || dim < 0 || dim >= (int64_t)in->rank)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "dimension out of range for a %zu-D tensor", in->rank);
+  size_t stride = 1;
+  for (size_t d = (size_t)dim + 1; d < in->rank; d++) stride *= in->shape[d];
+  s->aux[0] = (size_t)dim;
+  s->aux[1] = stride;
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status softmax_float_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const size_t channels = in->shape[s->aux[0]], stride = s->aux[1];
+  const bool log = strncmp(s->node->name, "aten::log_softmax", 17) == 0;
+  q8_status status = q8_softmax_f32_create(channels, log, p->isa, &s->shaped_op, error);
+  if (status == q8_status_success)
+    status = q8_softmax_f32_setup(s->shaped_op, numel(in) / (channels * stride), stride,
+                                  (const float*)in->data, (float*)out_tensor(p, s)->data, error);
+  return wrap(s, error, status);
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -1209,6 +1314,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_add_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
     [q8_op_mul_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
     [q8_op_batch_norm] = {batch_norm_create, batch_norm_shape, batch_norm_setup, NULL},
+    [q8_op_softmax_float] = {softmax_float_create, softmax_float_shape, softmax_float_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
