@@ -498,12 +498,12 @@ class Pools(nn.Module):
         self.ap = nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)
         self.ap2 = nn.AvgPool2d(2, 1, 1)
         self.mp2 = nn.MaxPool2d(2)
-        self.aap = nn.AdaptiveAvgPool2d((2, 3))
+        self.aap = nn.AdaptiveAvgPool2d((2, 3))  # non-divisible: ATen's generic rule
 
     def forward(self, x):
         x = self.conv(x)
         x = self.ap(self.mp(x))
-        return self.aap(self.mp2(self.ap2(x)))
+        return torch.cat([self.aap(self.ap2(x)), self.mp2(self.ap2(x))], 3)
 
 
 class ScalarOps(nn.Module):
