@@ -502,8 +502,8 @@ class Pools(nn.Module):
 
     def forward(self, x):
         x = self.conv(x)
-        x = self.ap(self.mp(x))
-        return torch.cat([self.aap(self.ap2(x)), self.mp2(self.ap2(x))], 3)
+        x = self.ap2(self.ap(self.mp(x)))
+        return torch.cat([self.aap(x), self.mp2(x)], 3)
 
 
 class ScalarOps(nn.Module):
@@ -934,9 +934,10 @@ def zoo_models():
         "fx_deconv": (fx(FxDeconv, (1, 3, 8, 8)), (1, 3, 8, 8)),
         "dynamic_linear_3d": (dynamic(DynamicLinear, {nn.Linear}), (2, 5, 16)),
         "dynamic_lstm": (dynamic(Lstm, {nn.LSTM, nn.Linear}), (2, 7, 10)),
-        "dynamic_lstm_2layer": (dynamic(lambda: Lstm(layers=2), {nn.LSTM}), (2, 7, 10)),
-        "dynamic_lstm_bidirectional": (dynamic(lambda: Lstm(bidirectional=True), {nn.LSTM}), (2, 7, 10)),
-        "dynamic_lstm_seq_first": (dynamic(lambda: Lstm(batch_first=False), {nn.LSTM}), (7, 2, 10)),
+        "dynamic_lstm_2layer": (dynamic(lambda: Lstm(layers=2), {nn.LSTM, nn.Linear}), (2, 7, 10)),
+        "dynamic_lstm_bidirectional": (dynamic(lambda: Lstm(bidirectional=True), {nn.LSTM, nn.Linear}), (2, 7, 10)),
+        "dynamic_lstm_seq_first": (dynamic(lambda: Lstm(batch_first=False), {nn.LSTM, nn.Linear}), (7, 2, 10)),
+        "dynamic_lstm_hidden40": (dynamic(lambda: Lstm(hidden=40), {nn.LSTM, nn.Linear}), (3, 9, 10)),
         "dynamic_gru": (dynamic(Gru, {nn.GRU}), (2, 7, 10)),
     }
 
@@ -975,6 +976,11 @@ COMMITTED_ZOO = [
     ("fx_functional", "trace"),          # FX: mul/add .Scalar, relu6, leaky_relu, reshape
     ("fx_pad_chunk", "script"),          # FX scripted: pad, chunk, float split / cat / permute
     ("fx_conv1d", "trace"),              # FX conv1d + max_pool1d
+    ("eager_pools", "script"),           # ceil_mode / padded pools, non-divisible adaptive pool
+    ("fx_batchnorm", "script"),          # FX scripted: unfused batch norm after relu
+    ("dynamic_lstm_bidirectional", "trace"),  # quantized_lstm, both directions, batch_first
+    ("dynamic_lstm_2layer", "trace"),    # two layers
+    ("dynamic_lstm_hidden40", "trace"),  # hidden 40: SLEEF-vectorized gates in PyTorch
 ]
 
 

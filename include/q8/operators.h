@@ -197,6 +197,42 @@ Q8_API q8_status q8_dynamic_fully_connected_create(const q8_dynamic_fully_connec
 Q8_API q8_status q8_dynamic_fully_connected_setup(q8_operator* op, size_t batch, const float* input,
                                                   float* output, q8_error* error);
 
+/* ---------------------------------------------------------------------------
+ * Dynamically quantized LSTM (nn.LSTM after quantize_dynamic:
+ * aten::quantized_lstm). Each cell (layer l, direction d, in that order) has
+ * an input linear (4 * hidden_size x input, input = input_size for layer 0,
+ * directions * hidden_size above) and a hidden linear (4 * hidden_size x
+ * hidden_size), int8 with their quantization and fp32 bias, applied as the
+ * dynamic fully connected operator does. Gates in PyTorch's order (input,
+ * forget, cell, output); fp32 gate math in ATen's order of operations.
+ */
+typedef struct q8_lstm_cell_weights {
+  const int8_t* input_weights; /* [4H][in] */
+  q8_weight_quantization input_quantization;
+  const float* input_bias; /* 4H, or NULL */
+  const int8_t* hidden_weights; /* [4H][H] */
+  q8_weight_quantization hidden_quantization;
+  const float* hidden_bias; /* 4H, or NULL */
+} q8_lstm_cell_weights;
+
+typedef struct q8_lstm_dynamic_params {
+  size_t input_size, hidden_size, num_layers;
+  bool bidirectional;
+  const q8_lstm_cell_weights* cells; /* num_layers * (bidirectional ? 2 : 1) */
+} q8_lstm_dynamic_params;
+
+Q8_API q8_status q8_lstm_dynamic_create(const q8_lstm_dynamic_params* params, q8_isa isa,
+                                        q8_operator** op_out, q8_error* error);
+
+/* input: [steps][batch][input_size] ([batch][steps][...] if batch_first);
+ * h0, c0: [cells][batch][hidden_size]; output (or NULL): the last layer's
+ * h of every step, [steps][batch][directions * hidden_size] (batch_first:
+ * [batch][steps][...]); h_n, c_n (or NULL): the final states, like h0. */
+Q8_API q8_status q8_lstm_dynamic_setup(q8_operator* op, size_t steps, size_t batch,
+                                       bool batch_first, const float* input, const float* h0,
+                                       const float* c0, float* output, float* h_n, float* c_n,
+                                       q8_error* error);
+
 #ifdef __cplusplus
 }
 #endif

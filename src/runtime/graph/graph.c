@@ -39,6 +39,14 @@ static void free_value(q8_value* v) {
     case q8_value_tensor_list: free(v->u.tensors.items); break;
     case q8_value_packed: q8_packed_weights_free(v->u.packed); break;
     case q8_value_string: free(v->u.str.text); break;
+    case q8_value_rnn_cell_list: free(v->u.tensors.items); break;
+    case q8_value_rnn_cell:
+      if (v->u.cell != NULL) {
+        q8_packed_weights_free(v->u.cell->input);
+        q8_packed_weights_free(v->u.cell->hidden);
+        free(v->u.cell);
+      }
+      break;
     default: break;
   }
 }
@@ -465,6 +473,8 @@ static const op_name op_names[] = {
     {"quantized::batch_norm1d_relu", q8_op_batch_norm, true},
     {"quantized::batch_norm", q8_op_batch_norm, false},
     {"aten::softmax", q8_op_softmax_float, false},
+    {"aten::zeros", q8_op_zeros, false},
+    {"aten::quantized_lstm", q8_op_lstm, false},
     {"aten::log_softmax", q8_op_softmax_float, false},
     {"aten::max_pool1d", q8_op_pool1d, false},
     {"aten::avg_pool1d", q8_op_pool1d, false},
@@ -498,6 +508,8 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
   switch (kind) {
     case q8_op_dequantize:
     case q8_op_softmax_float:
+    case q8_op_zeros:
+    case q8_op_lstm:
     case q8_op_linear_dynamic: return q8_tensor_float32;
     case q8_op_identity:
     case q8_op_view:
@@ -785,6 +797,8 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
       return q8_op_unknown;
     if (op_names[i].kind == q8_op_slice && strcmp(overload, "Tensor") != 0) return q8_op_unknown;
     if (op_names[i].kind == q8_op_softmax_float && strcmp(overload, "int") != 0) return q8_op_unknown;
+    if (op_names[i].kind == q8_op_lstm && strcmp(overload, "input") != 0) return q8_op_unknown;
+    if (op_names[i].kind == q8_op_zeros && overload[0] != '\0') return q8_op_unknown;
     if (strcmp(name, "aten::split") == 0 && strcmp(overload, "Tensor") != 0 &&
         strcmp(overload, "sizes") != 0)
       return q8_op_unknown;

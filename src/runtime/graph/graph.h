@@ -32,6 +32,8 @@ typedef enum q8_value_kind {
   q8_value_tensor_list, /* also tuples of tensors (RET of several outputs) */
   q8_value_packed,
   q8_value_object, /* the module itself (`self`); never used by an operator */
+  q8_value_rnn_cell,      /* a dynamic RNN cell's packed weights (CellParamsBase) */
+  q8_value_rnn_cell_list, /* a list of them (u.tensors holds their value ids) */
 } q8_value_kind;
 
 typedef enum q8_tensor_dtype {
@@ -59,6 +61,13 @@ typedef struct q8_packed_weights {
   size_t bias_count;
 } q8_packed_weights;
 
+/* A quantized dynamic RNN cell (torch.classes.rnn.CellParamsBase of kind
+ * "quantized_dynamic"): input and hidden linears, each with its bias. */
+typedef struct q8_rnn_cell {
+  q8_packed_weights* input;  /* [gates * H][in] */
+  q8_packed_weights* hidden; /* [gates * H][H] */
+} q8_rnn_cell;
+
 typedef struct q8_value {
   q8_value_kind kind;
   /* Load-time constant. Ints and int lists that are not constant are
@@ -81,6 +90,7 @@ typedef struct q8_value {
       size_t count;
     } tensors;
     q8_packed_weights* packed;
+    q8_rnn_cell* cell;
     struct {
       char* text; /* NUL-terminated, or NULL (a formatted message) */
       size_t length;
@@ -161,6 +171,9 @@ typedef enum q8_op_kind {
   q8_op_mul_scalar,        /* quantized::mul_scalar(_relu), quantized::mul.Scalar(_relu) */
   q8_op_batch_norm,        /* quantized::batch_norm2d(_relu), batch_norm1d(_relu), batch_norm */
   q8_op_softmax_float,     /* aten::softmax.int / log_softmax.int on fp32 (dequantized) tensors */
+  q8_op_zeros,             /* aten::zeros(size, dtype?, ...) of fp32 (RNN initial states) */
+  q8_op_lstm,              /* aten::quantized_lstm.input (dynamic) + a 12th input: which
+                            * result (0 output, 1 h_n, 2 c_n) */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
   q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
                             * loading, see q8_graph_add_pool1d */

@@ -225,7 +225,45 @@ static q8_status new_value(frontend* f, q8_value_kind kind, uint32_t* id) {
   return status;
 }
 
+/* CellParamsBase state ('quantized_dynamic', [b_ih, b_hh], [], [reduce_range],
+ * [LinearPackedParamsBase w_ih, w_hh]): the two linears (their biases are
+ * the ones the dynamic cell applies). */
+static q8_status convert_rnn_cell(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const q8_pickle_value* state = c->u.object.state;
+  const q8_pickle_value* linears = q8_pickle_item(state, 4);
+  const q8_pickle_value* ih = q8_pickle_item(linears, 0);
+  const q8_pickle_value* hh = q8_pickle_item(linears, 1);
+  if (q8_pickle_length(state) != 5 || !q8_pickle_is_string(q8_pickle_item(state, 0), "quantized_dynamic") ||
+      q8_pickle_length(linears) != 2 || ih == NULL || ih->kind != q8_pickle_object ||
+      hh == NULL || hh->kind != q8_pickle_object ||
+      !q8_pickle_is_global(ih->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase") ||
+      !q8_pickle_is_global(hh->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase"))
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: RNN cell parameters other than 'quantized_dynamic' (two "
+                         "qint8 linears) are not supported");
+  q8_rnn_cell* cell = calloc(1, sizeof(q8_rnn_cell));
+  if (cell == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  cell->input = calloc(1, sizeof(q8_packed_weights));
+  cell->hidden = calloc(1, sizeof(q8_packed_weights));
+  q8_status status = cell->input != NULL && cell->hidden != NULL
+                         ? q8_status_success
+                         : q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+  if (status == q8_status_success) status = read_linear_packed(f, ih->u.object.state, cell->input);
+  if (status == q8_status_success) status = read_linear_packed(f, hh->u.object.state, cell->hidden);
+  if (status == q8_status_success) status = new_value(f, q8_value_rnn_cell, id);
+  if (status != q8_status_success) {
+    q8_packed_weights_free(cell->input);
+    q8_packed_weights_free(cell->hidden);
+    free(cell);
+    return status;
+  }
+  f->graph->values[*id].u.cell = cell;
+  return q8_status_success;
+}
+
 static q8_status convert_packed(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  if (q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.rnn", "CellParamsBase"))
+    return convert_rnn_cell(f, c, id);
   const bool conv = q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.quantized",
                                         "Conv2dPackedParamsBase");
   const bool linear = q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.quantized",
@@ -352,6 +390,13 @@ static q8_status convert_constant(frontend* f, const q8_pickle_value* c, uint32_
     case q8_pickle_list: return convert_list(f, c, id);
     case q8_pickle_object: return convert_packed(f, c, id);
     case q8_pickle_tensor: return convert_scalar_tensor(f, c, id);
+    case q8_pickle_call:
+      /* torch.device('cpu'): the device argument of aten::zeros. */
+      if (q8_pickle_is_global(c->u.call.callable, "torch", "device"))
+        return q8_graph_add_string(f->graph, "cpu", 3, id, f->error);
+      return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                           "bytecode.pkl: constant %s.%s(...) is not supported",
+                           c->u.call.callable->u.global.module, c->u.call.callable->u.global.name);
     default:
       return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                            "bytecode.pkl: constant of kind %s is not supported",
@@ -517,6 +562,31 @@ static q8_status exec_list_copy(frontend* f, uint32_t source) {
   return push(f, id);
 }
 
+/* aten::quantized_lstm.input returns (output, h_n, c_n): one node per
+ * result (the same inputs plus which one), unused ones dropped later. */
+static q8_status exec_lstm(frontend* f, const char* name, const uint32_t* args, size_t n) {
+  if (n < 9 || n > 11 || f->graph->values[args[0]].kind != q8_value_tensor)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: instruction %zu: %s with %zu arguments is not supported",
+                         f->pc, name, n);
+  uint32_t inputs[12], outputs[3];
+  memcpy(inputs, args, n * sizeof(uint32_t));
+  for (size_t which = 0; which < 3; which++) {
+    q8_status status = q8_graph_add_int(f->graph, (int64_t)which, &inputs[n], f->error);
+    if (status == q8_status_success)
+      status = q8_graph_add_node(f->graph, q8_op_lstm, name, f->pc, inputs, n + 1, &outputs[which], f->error);
+    if (status != q8_status_success) return status;
+    f->graph->values[outputs[which]].dtype = q8_tensor_float32;
+    f->graph->values[outputs[which]].known_rank = 3;
+  }
+  f->depth -= n;
+  for (size_t which = 0; which < 3; which++) {
+    q8_status status = push(f, outputs[which]);
+    if (status != q8_status_success) return status;
+  }
+  return q8_status_success;
+}
+
 static q8_status raise_reached(frontend* f) {
   return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                        "bytecode.pkl: instruction %zu: the model raises an exception on every "
@@ -564,7 +634,9 @@ static q8_status exec_op(frontend* f, int64_t index) {
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "unsupported operator %s at instruction %zu", full, f->pc);
   const q8_value_kind first = f->graph->values[args[0]].kind;
-  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind))
+  if (kind == q8_op_lstm) return exec_lstm(f, full, args, n);
+  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind) &&
+      !(kind == q8_op_zeros && first == q8_value_int_list))
     return q8_graph_fail(f->error, q8_status_invalid_parameter,
                          "%s at instruction %zu: first argument is not a tensor", full, f->pc);
   uint32_t out;
@@ -614,10 +686,23 @@ static q8_status exec_construct(frontend* f, int64_t count) {
   if (count < 0 || (uint64_t)count > f->depth) return bad(f, "list size exceeds the stack");
   const size_t n = (size_t)count;
   const uint32_t* items = f->stack + f->depth - n;
-  bool tensors = true, ints = true;
+  bool tensors = true, ints = true, cells = n > 0;
   for (size_t i = 0; i < n; i++) {
     tensors = tensors && f->graph->values[items[i]].kind == q8_value_tensor;
     ints = ints && f->graph->values[items[i]].kind == q8_value_int;
+    cells = cells && f->graph->values[items[i]].kind == q8_value_rnn_cell;
+  }
+  if (cells) {
+    uint32_t id;
+    q8_status status = new_value(f, q8_value_rnn_cell_list, &id);
+    if (status != q8_status_success) return status;
+    uint32_t* copy = malloc(n * sizeof(uint32_t));
+    if (copy == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+    memcpy(copy, items, n * sizeof(uint32_t));
+    f->graph->values[id].u.tensors.items = copy;
+    f->graph->values[id].u.tensors.count = n;
+    f->depth -= n;
+    return push(f, id);
   }
   if (!tensors && !ints)
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,

@@ -268,7 +268,8 @@ static q8_status pickle_to_tv(ts_context* ts, const q8_pickle_value* v, const ch
       return q8_status_success;
     }
     case q8_pickle_object:
-      out->kind = strcmp(v->u.object.cls->u.global.module, "__torch__.torch.classes.quantized") == 0
+      out->kind = strcmp(v->u.object.cls->u.global.module, "__torch__.torch.classes.quantized") == 0 ||
+                          strcmp(v->u.object.cls->u.global.module, "__torch__.torch.classes.rnn") == 0
                       ? tv_packed : tv_module;
       out->object = v;
       return q8_status_success;
@@ -541,6 +542,11 @@ static bool python_builtin(ts_context* ts, const ts_call_site* site, tv* path, c
                              "the model raises an exception on every run"), true;
   if (a->num_positional != 1 || a->num_keywords != 0) return false;
   tv x = a->positional[0];
+  if (text_is(path->u.str.text, path->u.str.length, "torch.device", 12) && x.kind == tv_string) {
+    const tv device = x; /* the device argument of torch.zeros: a string to the graph */
+    *path = device;
+    return true;
+  }
   if (text_is(path->u.str.text, path->u.str.length, "torch.len", 9) &&
       (x.kind == tv_list || x.kind == tv_tuple)) {
     const size_t n = x.u.seq.count;

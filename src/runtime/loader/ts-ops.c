@@ -17,7 +17,7 @@
 #include "ts-eval.h"
 #include "ts-weights.h"
 
-#define MAX_PARAMS 10
+#define MAX_PARAMS 12
 
 typedef enum default_kind {
   required = 0,
@@ -184,6 +184,11 @@ static const schema schemas[] = {
     BATCH_NORM("ops.quantized.batch_norm", "quantized::batch_norm"),
     {"torch.softmax", "aten::softmax", "int", 3, {REQ("self"), REQ("dim"), NONE("dtype")}},
     {"torch.log_softmax", "aten::log_softmax", "int", 3, {REQ("self"), REQ("dim"), NONE("dtype")}},
+    {"torch.zeros", "aten::zeros", "", 5,
+     {REQ("size"), NONE("dtype"), NONE("layout"), NONE("device"), NONE("pin_memory")}},
+    {"torch.quantized_lstm", "aten::quantized_lstm", "input", 11,
+     {REQ("input"), REQ("hx"), REQ("params"), REQ("has_biases"), REQ("num_layers"), REQ("dropout"),
+      REQ("train"), REQ("bidirectional"), REQ("batch_first"), NONE("dtype"), FLAG("use_dynamic", 0)}},
     {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
     {"torch.len", "aten::len", "t", 1, {REQ("a")}},
     {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},
@@ -324,6 +329,21 @@ static q8_status packed_value(ts_context* ts, const ts_call_site* site, const tv
   const q8_pickle_value* obj = v->object;
   q8_packed_weights* p = NULL;
   q8_status status;
+  if (q8_pickle_is_global(obj->u.object.cls, "__torch__.torch.classes.rnn", "CellParamsBase")) {
+    q8_rnn_cell* cell = NULL;
+    status = ts_rnn_cell(ts->archive, obj->u.object.state, &cell, ts->error);
+    if (status == q8_status_success) status = constant(ts, q8_value_rnn_cell, id);
+    if (status != q8_status_success) {
+      if (cell != NULL) {
+        q8_packed_weights_free(cell->input);
+        q8_packed_weights_free(cell->hidden);
+        free(cell);
+      }
+      return status;
+    }
+    ts->graph->values[*id].u.cell = cell;
+    return q8_status_success;
+  }
   if (q8_pickle_is_global(obj->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase"))
     status = ts_linear_weights(ts->archive, obj->u.object.state, &p, ts->error);
   else if (obj->u.object.state != NULL && obj->u.object.state->kind == q8_pickle_tuple &&
@@ -386,6 +406,26 @@ static q8_status list_node(ts_context* ts, const ts_call_site* site, const tv* v
 static q8_status list_value(ts_context* ts, const ts_call_site* site, const tv* v, uint32_t* id) {
   const size_t n = v->u.seq.count;
   if (computed_ints(ts, v)) return list_node(ts, site, v, id);
+  if (n > 0 && all_of(v, tv_packed)) {
+    /* A list of RNN cells (quantized_lstm's params). */
+    uint32_t* items = ts_alloc(ts, n * sizeof(uint32_t));
+    if (items == NULL) return q8_status_out_of_memory;
+    for (size_t i = 0; i < n; i++) {
+      q8_status status = packed_value(ts, site, &v->u.seq.items[i], &items[i]);
+      if (status != q8_status_success) return status;
+      if (ts->graph->values[items[i]].kind != q8_value_rnn_cell)
+        return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                       "lists of packed weights other than RNN cells are not supported");
+    }
+    q8_status status = constant(ts, q8_value_rnn_cell_list, id);
+    if (status != q8_status_success) return status;
+    uint32_t* copy = malloc(n * sizeof(uint32_t));
+    if (copy == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+    memcpy(copy, items, n * sizeof(uint32_t));
+    ts->graph->values[*id].u.tensors.items = copy;
+    ts->graph->values[*id].u.tensors.count = n;
+    return q8_status_success;
+  }
   const bool ints = all_of(v, tv_int), floats = all_of(v, tv_float), tensors = n > 0 && all_of(v, tv_graph);
   if (!ints && !floats && !tensors)
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
@@ -610,6 +650,30 @@ q8_status ts_pad_arguments(ts_context* ts) {
   return q8_status_success;
 }
 
+/* quantized_lstm's three results (output, h_n, c_n): one node each, with
+ * the result's index as an extra input; *out gets a tensor list of them. */
+static q8_status lstm_nodes(ts_context* ts, const ts_call_site* site, const char* name,
+                            const uint32_t* inputs, size_t n, uint32_t* out) {
+  uint32_t args[MAX_PARAMS + 1], results[3];
+  memcpy(args, inputs, n * sizeof(uint32_t));
+  for (size_t which = 0; which < 3; which++) {
+    q8_status status = q8_graph_add_int(ts->graph, (int64_t)which, &args[n], ts->error);
+    if (status == q8_status_success)
+      status = q8_graph_add_node(ts->graph, q8_op_lstm, name, site->line, args, n + 1, &results[which], ts->error);
+    if (status != q8_status_success) return status;
+    ts->graph->values[results[which]].dtype = q8_tensor_float32;
+    ts->graph->values[results[which]].known_rank = 3;
+  }
+  q8_status status = q8_graph_add_value(ts->graph, q8_value_tensor_list, out, ts->error);
+  if (status != q8_status_success) return status;
+  uint32_t* items = malloc(3 * sizeof(uint32_t));
+  if (items == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
+  memcpy(items, results, sizeof(results));
+  ts->graph->values[*out].u.tensors.items = items;
+  ts->graph->values[*out].u.tensors.count = 3;
+  return q8_status_success;
+}
+
 static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema* s,
                           const uint32_t* inputs, size_t n, uint32_t* out) {
   char name[Q8_NODE_NAME_SIZE];
@@ -620,7 +684,8 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
                    "unsupported operator %s", name);
   const q8_value_kind first = ts->graph->values[inputs[0]].kind;
-  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind))
+  if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind) &&
+      !(kind == q8_op_zeros && first == q8_value_int_list))
     return ts_fail(ts, site->file, site->line, q8_status_invalid_parameter,
                    "%s: first argument is not a tensor", s->call);
   if (kind == q8_op_chunk)
@@ -629,6 +694,7 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
     return q8_graph_add_conv1d(ts->graph, name, site->line, relu, inputs, n, out, ts->error);
   if (kind == q8_op_pool1d)
     return q8_graph_add_pool1d(ts->graph, name, site->line, inputs, n, out, ts->error);
+  if (kind == q8_op_lstm) return lstm_nodes(ts, site, name, inputs, n, out);
   if (kind == q8_op_split)
     return q8_graph_add_split(ts->graph, name, site->line, inputs, n, out, ts->error);
   q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);
@@ -699,7 +765,8 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
   uint32_t id;
   status = add_node(ts, site, s, inputs, n, &id);
   if (status != q8_status_success) return status;
-  if (strcmp(s->op, "aten::chunk") == 0) return chunk_tuple(ts, id, out);
+  if (strcmp(s->op, "aten::chunk") == 0 || strcmp(s->op, "aten::quantized_lstm") == 0)
+    return chunk_tuple(ts, id, out);
   if (ts->graph->num_nodes > 0 && ts->graph->nodes[ts->graph->num_nodes - 1].output == id &&
       (status = record_call(ts, s, ts->graph->num_nodes - 1)) != q8_status_success)
     return status;

@@ -302,3 +302,31 @@ q8_status ts_float_tensor(q8_archive* archive, const char* storage_dir, const q8
   *count_out = n;
   return q8_status_success;
 }
+
+q8_status ts_rnn_cell(q8_archive* archive, const q8_pickle_value* state, q8_rnn_cell** out,
+                      q8_error* error) {
+  *out = NULL;
+  const q8_pickle_value* linears = q8_pickle_item(state, 4);
+  const q8_pickle_value* ih = q8_pickle_item(linears, 0);
+  const q8_pickle_value* hh = q8_pickle_item(linears, 1);
+  if (q8_pickle_length(state) != 5 || !q8_pickle_is_string(q8_pickle_item(state, 0), "quantized_dynamic") ||
+      q8_pickle_length(linears) != 2 || ih == NULL || ih->kind != q8_pickle_object ||
+      hh == NULL || hh->kind != q8_pickle_object ||
+      !q8_pickle_is_global(ih->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase") ||
+      !q8_pickle_is_global(hh->u.object.cls, "__torch__.torch.classes.quantized", "LinearPackedParamsBase"))
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "data.pkl: RNN cell parameters other than 'quantized_dynamic' (two qint8 "
+                         "linears) are not supported");
+  q8_rnn_cell* cell = calloc(1, sizeof(q8_rnn_cell));
+  if (cell == NULL) return oom(error);
+  q8_status status = ts_linear_weights(archive, ih->u.object.state, &cell->input, error);
+  if (status == q8_status_success) status = ts_linear_weights(archive, hh->u.object.state, &cell->hidden, error);
+  if (status != q8_status_success) {
+    q8_packed_weights_free(cell->input);
+    q8_packed_weights_free(cell->hidden);
+    free(cell);
+    return status;
+  }
+  *out = cell;
+  return q8_status_success;
+}

@@ -48,4 +48,9 @@ q8_status ts_scalar_constant(q8_archive* archive, const char* storage_dir,
 q8_status ts_float_tensor(q8_archive* archive, const char* storage_dir, const q8_pickle_value* t,
                           double** items_out, size_t* count_out, q8_error* error);
 
+/* From a CellParamsBase object's state ('quantized_dynamic', [biases], [],
+ * [reduce_range], [LinearPackedParamsBase w_ih, w_hh]). */
+q8_status ts_rnn_cell(q8_archive* archive, const q8_pickle_value* state, q8_rnn_cell** out,
+                      q8_error* error);
+
 #endif

@@ -708,6 +708,42 @@ static q8_status shuffle_setup(q8_program* p, q8_step* s, q8_error* error) {
   return status;
 }
 
+/* --- zeros (an RNN's initial state) ------------------------------------------------------
+ * aten::zeros(size, dtype=None, layout=None, device=None, pin_memory=None) */
+static q8_status zeros_create(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t dtype = 6;
+  if (s->node->num_inputs > 1 && !q8_graph_is_none(p->graph, arg(s, 1)) &&
+      !q8_graph_const_int(p->graph, arg(s, 1), &dtype))
+    dtype = -1;
+  if (dtype != 6 || p->graph->values[arg(s, 0)].kind != q8_value_int_list)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: zeros other than float32 of a list of sizes");
+  return q8_status_success;
+}
+
+static q8_status zeros_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t sizes[Q8_GRAPH_MAX_DIMS];
+  size_t rank;
+  q8_tensor_plan* out = out_of(p, s);
+  if (!list_of(p, arg(s, 0), sizes, &rank) || rank == 0)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "sizes must be 1 to %d ints",
+                        Q8_GRAPH_MAX_DIMS);
+  for (size_t d = 0; d < rank; d++) {
+    if (sizes[d] < 1 || sizes[d] > INT32_MAX)
+      return q8_step_fail(s, error, q8_status_invalid_parameter, "size %lld", (long long)sizes[d]);
+    out->shape[d] = (size_t)sizes[d];
+  }
+  out->rank = rank;
+  return q8_status_success;
+}
+
+static q8_status zeros_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* out = out_of(p, s);
+  memset(out->data, 0, out->bytes);
+  return q8_status_success;
+}
+
 /* --- the table ------------------------------------------------------------------------ */
 
 static const q8_lowering size_lowering = {scalar_create, size_shape, nothing, nothing_to_run};
@@ -723,6 +759,7 @@ static const q8_lowering permute_lowering = {layout_create, permute_shape, nothi
 static const q8_lowering slice_lowering = {layout_create, slice_shape, nothing, layout_run};
 static const q8_lowering piece_lowering = {layout_create, piece_shape, piece_setup, piece_run};
 static const q8_lowering pad_lowering = {layout_create, pad_shape, nothing, layout_run};
+static const q8_lowering zeros_lowering = {zeros_create, zeros_shape, nothing, zeros_run};
 static const q8_lowering shuffle_lowering = {shuffle_create, shuffle_shape, shuffle_setup, NULL};
 
 const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
@@ -749,6 +786,7 @@ const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
     case q8_op_chunk:
     case q8_op_split: return &piece_lowering;
     case q8_op_pad: return &pad_lowering;
+    case q8_op_zeros: return &zeros_lowering;
     case q8_op_channel_shuffle: return &shuffle_lowering;
     default: return NULL;
   }

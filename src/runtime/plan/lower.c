@@ -1284,6 +1284,113 @@ static q8_status softmax_float_setup(q8_program* p, q8_step* s, q8_error* error)
   return wrap(s, error, status);
 }
 
+/* --- dynamic LSTM ---------------------------------------------------------------
+ * aten::quantized_lstm.input(input, hx[h0, c0], params[cells], has_biases,
+ * num_layers, dropout, train, bidirectional, batch_first, dtype=None,
+ * use_dynamic=False) + which result (0 output, 1 h_n, 2 c_n). */
+static q8_status lstm_fail(const q8_step* s, q8_error* error, const char* what) {
+  return q8_step_fail(s, error, q8_status_unsupported_parameter, "unsupported: %s", what);
+}
+
+static q8_status lstm_create(q8_program* p, q8_step* s, q8_error* error) {
+  const size_t n = s->node->num_inputs;
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_float32, &in, error);
+  if (status != q8_status_success) return status;
+  int64_t layers, train, bidirectional, batch_first, dtype = 12, dynamic = 0, which;
+  if ((status = int_arg(p, s, 4, 1, &layers, error)) || (status = int_arg(p, s, 6, 0, &train, error)) ||
+      (status = int_arg(p, s, 7, 0, &bidirectional, error)) ||
+      (status = int_arg(p, s, 8, 0, &batch_first, error)) ||
+      (status = int_arg(p, s, n - 1, 0, &which, error)))
+    return status;
+  if (n >= 11 && (status = int_arg(p, s, 9, 12, &dtype, error))) return status;
+  if (n >= 12 && (status = int_arg(p, s, 10, 0, &dynamic, error))) return status;
+  if (!dynamic) return lstm_fail(s, error, "a quantized_lstm that is not dynamic (use_dynamic=False)");
+  if (dtype != 12) return lstm_fail(s, error, "a dynamic LSTM with weights other than qint8 (dtype 12)");
+  if (train) return lstm_fail(s, error, "an LSTM in training mode");
+  if (layers < 1 || layers > 64 || which < 0 || which > 2)
+    return q8_step_fail(s, error, q8_status_invalid_parameter, "num_layers %lld", (long long)layers);
+  const q8_value* hx = &p->graph->values[arg(s, 1)];
+  const q8_value* cells = &p->graph->values[arg(s, 2)];
+  const size_t directions = bidirectional ? 2 : 1, count = (size_t)layers * directions;
+  if (hx->kind != q8_value_tensor_list || hx->u.tensors.count != 2 ||
+      p->tensors[hx->u.tensors.items[0]].dtype != q8_tensor_float32 ||
+      p->tensors[hx->u.tensors.items[1]].dtype != q8_tensor_float32)
+    return lstm_fail(s, error, "hx other than two float32 tensors (h0, c0)");
+  if (cells->kind != q8_value_rnn_cell_list || cells->u.tensors.count != count)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "params must hold %zu dynamic LSTM cells (num_layers x directions)", count);
+  q8_lstm_cell_weights weights[128];
+  size_t hidden = 0, input_size = 0;
+  for (size_t i = 0; i < count; i++) {
+    const q8_rnn_cell* cell = p->graph->values[cells->u.tensors.items[i]].u.cell;
+    const q8_packed_weights *ih = cell->input, *hh = cell->hidden;
+    if (i == 0) hidden = hh->weight_shape[1], input_size = ih->weight_shape[1];
+    const size_t in = i < directions ? input_size : directions * hidden;
+    if (ih->weight_dims != 2 || hh->weight_dims != 2 || hh->weight_shape[1] != hidden ||
+        hh->weight_shape[0] != 4 * hidden || ih->weight_shape[0] != 4 * hidden ||
+        ih->weight_shape[1] != in || (ih->bias != NULL && ih->bias_count != 4 * hidden) ||
+        (hh->bias != NULL && hh->bias_count != 4 * hidden))
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "cell %zu's weights are not [4H][in] and [4H][H] LSTM weights", i);
+    weights[i] = (q8_lstm_cell_weights){
+        .input_weights = ih->weight, .input_quantization = weight_quantization(ih),
+        .input_bias = ih->bias, .hidden_weights = hh->weight,
+        .hidden_quantization = weight_quantization(hh), .hidden_bias = hh->bias};
+  }
+  const q8_lstm_dynamic_params params = {.input_size = input_size, .hidden_size = hidden,
+                                         .num_layers = (size_t)layers,
+                                         .bidirectional = bidirectional != 0, .cells = weights};
+  s->aux[0] = (size_t)which;
+  s->aux[1] = hidden;
+  s->aux[2] = directions;
+  s->aux[3] = ((size_t)batch_first << 8) | (size_t)layers;
+  return wrap(s, error, q8_lstm_dynamic_create(&params, p->isa, &s->op, error));
+}
+
+static q8_status lstm_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const q8_value* hx = &p->graph->values[arg(s, 1)];
+  const size_t hidden = s->aux[1], directions = s->aux[2], layers = s->aux[3] & 0xff;
+  const bool batch_first = (s->aux[3] >> 8) != 0;
+  const q8_packed_weights* ih =
+      p->graph->values[p->graph->values[arg(s, 2)].u.tensors.items[0]].u.cell->input;
+  if (in->rank != 3 || in->shape[2] != ih->weight_shape[1])
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "input of %zu dimensions, last %zu: a (seq, batch, %zu) sequence expected",
+                        in->rank, in->rank ? in->shape[in->rank - 1] : 0, ih->weight_shape[1]);
+  const size_t steps = in->shape[batch_first ? 1 : 0], batch = in->shape[batch_first ? 0 : 1];
+  for (size_t k = 0; k < 2; k++) {
+    const q8_tensor_plan* h = tensor(p, hx->u.tensors.items[k]);
+    if (h->rank != 3 || h->shape[0] != layers * directions || h->shape[1] != batch || h->shape[2] != hidden)
+      return q8_step_fail(s, error, q8_status_invalid_parameter,
+                          "h0 / c0 must be (%zu, %zu, %zu)", layers * directions, batch, hidden);
+  }
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->rank = 3;
+  if (s->aux[0] == 0) {
+    out->shape[0] = batch_first ? batch : steps, out->shape[1] = batch_first ? steps : batch;
+    out->shape[2] = directions * hidden;
+  } else {
+    out->shape[0] = layers * directions, out->shape[1] = batch, out->shape[2] = hidden;
+  }
+  return q8_status_success;
+}
+
+static q8_status lstm_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const q8_value* hx = &p->graph->values[arg(s, 1)];
+  const bool batch_first = (s->aux[3] >> 8) != 0;
+  float* out = (float*)out_tensor(p, s)->data;
+  return wrap(s, error,
+              q8_lstm_dynamic_setup(s->op, in->shape[batch_first ? 1 : 0], in->shape[batch_first ? 0 : 1],
+                                    batch_first, (const float*)in->data,
+                                    (const float*)tensor(p, hx->u.tensors.items[0])->data,
+                                    (const float*)tensor(p, hx->u.tensors.items[1])->data,
+                                    s->aux[0] == 0 ? out : NULL, s->aux[0] == 1 ? out : NULL,
+                                    s->aux[0] == 2 ? out : NULL, error));
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -1315,6 +1422,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_mul_scalar] = {scalar_op_create, same_shape, unary_setup, NULL},
     [q8_op_batch_norm] = {batch_norm_create, batch_norm_shape, batch_norm_setup, NULL},
     [q8_op_softmax_float] = {softmax_float_create, softmax_float_shape, softmax_float_setup, NULL},
+    [q8_op_lstm] = {lstm_create, lstm_shape, lstm_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
