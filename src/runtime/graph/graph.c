@@ -522,6 +522,14 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_squeeze:
     case q8_op_unsqueeze:
     case q8_op_pad: return graph->values[inputs[0]].dtype;
+    case q8_op_relu:
+    case q8_op_hardtanh:
+    case q8_op_sigmoid:
+    case q8_op_tanh:
+    case q8_op_hardsigmoid:
+    case q8_op_leaky_relu:
+      /* On a dynamic linear's fp32 output they stay fp32. */
+      return graph->values[inputs[0]].dtype == q8_tensor_float32 ? q8_tensor_float32 : q8_tensor_quint8;
     case q8_op_cat: {
       const q8_value* list = &graph->values[inputs[0]];
       return list->kind == q8_value_tensor_list && list->u.tensors.count > 0
@@ -673,10 +681,16 @@ q8_status q8_graph_add_guard(q8_graph* graph, uint32_t cond, bool expected, size
   const bool ne = strstr(compare->name, "::ne") != NULL, eq = strstr(compare->name, "::eq") != NULL;
   if (!((ne && !expected) || (eq && expected))) return q8_status_success;
   const q8_node* len = producer_of(graph, compare->inputs[0]);
-  if (len == NULL || len->kind != q8_op_len || len->num_inputs != 1) return q8_status_success;
-  const q8_node* sizes = producer_of(graph, len->inputs[0]);
-  if (sizes == NULL || sizes->kind != q8_op_sizes || sizes->num_inputs != 1) return q8_status_success;
-  q8_value* x = &graph->values[sizes->inputs[0]];
+  if (len == NULL || len->num_inputs != 1) return q8_status_success;
+  uint32_t tensor_id;
+  if (len->kind == q8_op_dim) {
+    tensor_id = len->inputs[0]; /* x.dim() != K */
+  } else {
+    const q8_node* sizes = len->kind == q8_op_len ? producer_of(graph, len->inputs[0]) : NULL;
+    if (sizes == NULL || sizes->kind != q8_op_sizes || sizes->num_inputs != 1) return q8_status_success;
+    tensor_id = sizes->inputs[0]; /* len(x.size()) != K */
+  }
+  q8_value* x = &graph->values[tensor_id];
   if (x->kind == q8_value_tensor && x->known_rank == 0) x->known_rank = (uint32_t)k;
   return q8_status_success;
 }
@@ -787,6 +801,9 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
       return q8_op_unknown;
     if (strcmp(name, "aten::to") == 0 && strcmp(overload, "dtype") != 0) return q8_op_unknown;
     if (op_names[i].kind == q8_op_size && overload[0] == '\0') return q8_op_sizes;
+    if (op_names[i].kind == q8_op_compare && strcmp(overload, "int_list") == 0 &&
+        (strcmp(name, "aten::eq") == 0 || strcmp(name, "aten::ne") == 0))
+      return q8_op_compare; /* two int lists, equal or not */
     if ((op_names[i].kind == q8_op_size || op_names[i].kind == q8_op_transpose ||
          op_names[i].kind == q8_op_compare || op_names[i].kind == q8_op_int_add ||
          op_names[i].kind == q8_op_int_sub || op_names[i].kind == q8_op_select) &&

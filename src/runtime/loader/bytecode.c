@@ -512,6 +512,25 @@ static q8_status push_constant(frontend* f, q8_value_kind kind, int64_t x) {
 static q8_status exec_append(frontend* f, const uint32_t* args) {
   q8_value* list = &f->graph->values[args[0]];
   const q8_value* item = &f->graph->values[args[1]];
+  if (item->kind == q8_value_rnn_cell) {
+    /* A scripted RNN collects its cells: [] then append(cell). */
+    const bool empty = list->kind == q8_value_int_list && list->is_constant && list->u.ints.count == 0;
+    if (!empty && list->kind != q8_value_rnn_cell_list)
+      return bad(f, "append of an RNN cell to a list of something else");
+    if (empty) {
+      free(list->u.ints.items);
+      list->kind = q8_value_rnn_cell_list;
+      list->u.tensors.items = NULL;
+      list->u.tensors.count = 0;
+    }
+    if (list->u.tensors.count >= MAX_LIST_ITEMS) return bad(f, "list grows too long");
+    uint32_t* items = realloc(list->u.tensors.items, (list->u.tensors.count + 1) * sizeof(uint32_t));
+    if (items == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
+    list->u.tensors.items = items;
+    list->u.tensors.items[list->u.tensors.count++] = args[1];
+    f->depth -= 2;
+    return push(f, args[0]);
+  }
   const bool number = item->kind == q8_value_int || item->kind == q8_value_float;
   if (!list->is_constant || !number || !item->is_constant ||
       (list->kind != q8_value_int_list && list->kind != q8_value_float_list))
@@ -836,13 +855,17 @@ static bool block_raises(const frontend* f, int64_t start) {
       const q8_pickle_value* name = q8_pickle_item(entry, 0);
       if (x->u.integer < 0 || name == NULL || name->kind != q8_pickle_string) return false;
       if (strcmp(name->u.string.data, "prim::RaiseException") == 0) return true;
+      /* Building the message: format() and str() / list() of its arguments. */
       if (strcmp(name->u.string.data, "aten::format") != 0 &&
-          strcmp(name->u.string.data, "aten::str") != 0)
+          strcmp(name->u.string.data, "aten::str") != 0 &&
+          strcmp(name->u.string.data, "aten::list") != 0)
         return false;
       continue;
     }
     if (strcmp(code, "LOADC") != 0 && strcmp(code, "LOAD") != 0 && strcmp(code, "MOVE") != 0 &&
-        strcmp(code, "DROPR") != 0 && strcmp(code, "STORE") != 0 && strcmp(code, "DROP") != 0)
+        strcmp(code, "DROPR") != 0 && strcmp(code, "STORE") != 0 && strcmp(code, "DROP") != 0 &&
+        strcmp(code, "FORMAT") != 0 && strcmp(code, "TUPLE_CONSTRUCT") != 0 &&
+        strcmp(code, "LIST_CONSTRUCT") != 0)
       return false;
   }
   return false;

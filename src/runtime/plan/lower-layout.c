@@ -69,8 +69,10 @@ static q8_status nothing_to_run(q8_program* p, q8_step* s, pthreadpool_t pool, q
 static q8_status scalar_create(q8_program* p, q8_step* s, q8_error* error) {
   const q8_op_kind kind = s->node->kind;
   const bool on_tensor = kind == q8_op_size || kind == q8_op_sizes || kind == q8_op_dim;
-  const bool on_list = kind == q8_op_len || kind == q8_op_list_item;
-  for (size_t i = on_tensor || on_list ? 1 : 0; i < s->node->num_inputs; i++) {
+  const bool on_list = kind == q8_op_len || kind == q8_op_list_item ||
+                       (kind == q8_op_compare && p->graph->values[arg(s, 0)].kind == q8_value_int_list);
+  const bool list_compare = kind == q8_op_compare && p->graph->values[arg(s, 0)].kind == q8_value_int_list;
+  for (size_t i = on_tensor || on_list ? 1 : 0; !list_compare && i < s->node->num_inputs; i++) {
     const q8_value_kind k = p->graph->values[arg(s, i)].kind;
     if (k != q8_value_int && k != q8_value_bool)
       return q8_step_fail(s, error, q8_status_unsupported_parameter,
@@ -124,9 +126,18 @@ static q8_status sizes_shape(q8_program* p, q8_step* s, q8_error* error) {
   return q8_status_success;
 }
 
-/* Binary int arithmetic and comparisons. */
+/* Binary int arithmetic and comparisons (eq / ne also of two int lists). */
 static q8_status binary_int_shape(q8_program* p, q8_step* s, q8_error* error) {
   int64_t a, b, x;
+  if (s->node->kind == q8_op_compare && p->graph->values[arg(s, 0)].kind == q8_value_int_list) {
+    int64_t la[Q8_GRAPH_MAX_DIMS], lb[Q8_GRAPH_MAX_DIMS];
+    size_t na, nb;
+    if (!list_of(p, arg(s, 0), la, &na) || !list_of(p, arg(s, 1), lb, &nb))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter, "operands are not int lists");
+    const bool equal = na == nb && (na == 0 || memcmp(la, lb, na * sizeof(int64_t)) == 0);
+    set_int(p, s, strstr(s->node->name, "::eq") != NULL ? equal : !equal);
+    return q8_status_success;
+  }
   if (!scalar_of(p, arg(s, 0), &a) || !scalar_of(p, arg(s, 1), &b))
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
                         "unsupported: operands are not ints");
