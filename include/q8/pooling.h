@@ -237,8 +237,14 @@ Q8_API q8_status q8_channel_shuffle_setup_nhwc(q8_operator* op, size_t batch, si
  *   the raw codes p as fp32, each product and sum rounded to fp32:
  *   v = (h_l0 * (w_l0 * p00 + w_l1 * p01) + h_l1 * (w_l0 * p10 + w_l1 * p11)) - zp
  *   y = clamp(rne(v) + zp, 0, 255)     (PyTorch's NCHW kernel)
- * PyTorch's channels_last bilinear kernel (AVX2) rounds differently on
- * ~0.1% of elements and is not reproduced; nearest is the same for both.
+ * q8_resize2d_create_channels_last_nhwc (bilinear): PyTorch's channels_last
+ * kernel instead (its AVX2 translation unit contracts to FMAs): not align_corners:
+ * src = max(fmaf(r, dst + 0.5f, -0.5f), 0); with t = fmaf(w_l1, p01, w_l0 * p00),
+ * b = fmaf(w_l1, p11, w_l0 * p10): v = fmaf(h_l1, b, h_l0 * t) - zp for the
+ * channels below floor(channels / 8) * 8 (its 8-wide vector body), and with
+ * t = fmaf(w_l0, p00, w_l1 * p01), b = fmaf(w_l0, p10, w_l1 * p11):
+ * v = fmaf(h_l0, t, h_l1 * b) - zp for the rest; y = clamp(zp + rne(v), 0, 255).
+ * Nearest is the same for both.
  * zero_point: bilinear only, in [0, 255].
  */
 typedef enum q8_resize_mode {
@@ -259,6 +265,10 @@ typedef struct q8_resize2d_params {
 
 Q8_API q8_status q8_resize2d_create_nhwc(const q8_resize2d_params* params, q8_isa isa,
                                          q8_operator** op_out, q8_error* error);
+
+/* The same operator with PyTorch's channels_last bilinear rounding (above). */
+Q8_API q8_status q8_resize2d_create_channels_last_nhwc(const q8_resize2d_params* params, q8_isa isa,
+                                                       q8_operator** op_out, q8_error* error);
 
 Q8_API q8_status q8_resize2d_setup_nhwc(q8_operator* op, size_t batch, size_t input_height,
                                         size_t input_width, const uint8_t* input, uint8_t* output,

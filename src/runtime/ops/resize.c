@@ -14,6 +14,7 @@
 typedef struct resize_op {
   q8_operator base;
   q8_resize2d_params p; /* strides resolved */
+  bool channels_last_rounding;
   /* setup state */
   size_t batch, input_height, input_width;
   const uint8_t* input;
@@ -86,6 +87,13 @@ q8_status q8_resize2d_create_nhwc(const q8_resize2d_params* p, q8_isa isa, q8_op
   return q8_status_success;
 }
 
+q8_status q8_resize2d_create_channels_last_nhwc(const q8_resize2d_params* p, q8_isa isa,
+                                                q8_operator** op_out, q8_error* error) {
+  q8_status s = q8_resize2d_create_nhwc(p, isa, op_out, error);
+  if (s == q8_status_success) ((resize_op*)*op_out)->channels_last_rounding = true;
+  return s;
+}
+
 static const uint8_t* pixel(const resize_op* op, size_t n, size_t y, size_t x) {
   return op->input + ((n * op->input_height + y) * op->input_width + x) * op->p.input_pixel_stride;
 }
@@ -105,14 +113,37 @@ static void build_nearest(resize_op* op) {
   }
 }
 
+/* PyTorch's channels_last source index: its AVX2 translation unit contracts
+ * scale * (dst + 0.5f) - 0.5f into one FMA. */
+static q8_bilinear_tap channels_last_source(size_t dst, size_t in, size_t out, bool align_corners,
+                                            double scale) {
+  float r;
+  if (align_corners) r = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+  else r = scale > 0.0 ? (float)(1.0 / scale) : (float)in / (float)out;
+  float src = align_corners ? r * (float)dst : fmaf(r, (float)dst + 0.5f, -0.5f);
+  if (!align_corners && src < 0.0f) src = 0.0f;
+  q8_bilinear_tap t;
+  t.i0 = (size_t)src;
+  if (t.i0 > in - 1) t.i0 = in - 1; /* cannot happen for a valid ratio; stays in bounds */
+  t.step = t.i0 < in - 1 ? 1 : 0;
+  t.l1 = src - (float)t.i0;
+  t.l0 = 1.0f - t.l1;
+  return t;
+}
+
+static q8_bilinear_tap bilinear_source(const resize_op* op, size_t dst, size_t in, size_t out,
+                                       double scale) {
+  return op->channels_last_rounding
+             ? channels_last_source(dst, in, out, op->p.align_corners, scale)
+             : q8_bilinear_source(dst, in, out, op->p.align_corners, scale);
+}
+
 static void build_bilinear(resize_op* op) {
   const size_t oh = op->p.output_height, ow = op->p.output_width;
   for (size_t oy = 0; oy < oh; oy++) {
-    const q8_bilinear_tap h = q8_bilinear_source(oy, op->input_height, oh, op->p.align_corners,
-                                                 op->p.scale_height);
+    const q8_bilinear_tap h = bilinear_source(op, oy, op->input_height, oh, op->p.scale_height);
     for (size_t ox = 0; ox < ow; ox++) {
-      const q8_bilinear_tap w = q8_bilinear_source(ox, op->input_width, ow, op->p.align_corners,
-                                                   op->p.scale_width);
+      const q8_bilinear_tap w = bilinear_source(op, ox, op->input_width, ow, op->p.scale_width);
       float* l = op->lambdas + 4 * (oy * ow + ox);
       l[0] = h.l0, l[1] = h.l1, l[2] = w.l0, l[3] = w.l1;
       for (size_t n = 0; n < op->batch; n++) {
@@ -166,10 +197,39 @@ q8_status q8_resize2d_setup_nhwc(q8_operator* base, size_t batch, size_t input_h
   return q8_status_success;
 }
 
+/* PyTorch's channels_last bilinear pixel (see pooling.h): the first
+ * floor(C / 8) * 8 channels as its vector body rounds, the rest as its
+ * scalar tail. */
+static void channels_last_bilinear(const resize_op* op, const uint8_t* const* corners,
+                                   const float* l, uint8_t* out) {
+  const size_t channels = op->p.channels, vector = channels / 8 * 8;
+  const float h0 = l[0], h1 = l[1], w0 = l[2], w1 = l[3], z = (float)op->p.zero_point;
+  for (size_t c = 0; c < channels; c++) {
+    const float p00 = corners[0][c], p01 = corners[1][c], p10 = corners[2][c], p11 = corners[3][c];
+    float v;
+    if (c < vector) {
+      const float t = fmaf(w1, p01, w0 * p00), b = fmaf(w1, p11, w0 * p10);
+      v = fmaf(h1, b, h0 * t) - z;
+    } else {
+      const float t = fmaf(w0, p00, w1 * p01), b = fmaf(w0, p10, w1 * p11);
+      v = fmaf(h0, t, h1 * b) - z;
+    }
+    const float y = nearbyintf(v) + z;
+    out[c] = (uint8_t)(y < 0.0f ? 0.0f : y > 255.0f ? 255.0f : y);
+  }
+}
+
 static void resize_row(void* context, size_t row) {
   const resize_op* op = context;
   const size_t ow = op->p.output_width, stride = op->p.output_pixel_stride;
   uint8_t* out = op->output + row * ow * stride;
+  if (op->p.mode == q8_resize_bilinear && op->channels_last_rounding) {
+    const size_t oy = row % op->p.output_height;
+    for (size_t ox = 0; ox < ow; ox++)
+      channels_last_bilinear(op, op->pointers + 4 * (row * ow + ox), op->lambdas + 4 * (oy * ow + ox),
+                             out + ox * stride);
+    return;
+  }
   if (op->p.mode == q8_resize_bilinear) {
     const size_t oy = row % op->p.output_height;
     op->base.kernels->pooling->bilinear(ow, op->p.channels, op->pointers + 4 * row * ow,

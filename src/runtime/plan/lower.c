@@ -968,7 +968,9 @@ static q8_status upsample_setup(q8_program* p, q8_step* s, q8_error* error) {
       .mode = bilinear ? q8_resize_bilinear : q8_resize_nearest, .align_corners = align_corners != 0,
       .output_height = out->shape[2], .output_width = out->shape[3], .scale_height = scales[0],
       .scale_width = scales[1], .channels = in->shape[1], .zero_point = in->zero_point};
-  status = q8_resize2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
+  status = bilinear && in->channels_last
+               ? q8_resize2d_create_channels_last_nhwc(&params, p->isa, &s->shaped_op, error)
+               : q8_resize2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
   if (status == q8_status_success)
     status = q8_resize2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
                                     in->data, out->data, error);
