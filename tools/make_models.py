@@ -981,6 +981,9 @@ COMMITTED_ZOO = [
     ("dynamic_lstm_bidirectional", "trace"),  # quantized_lstm, both directions, batch_first
     ("dynamic_lstm_2layer", "trace"),    # two layers
     ("dynamic_lstm_hidden40", "trace"),  # hidden 40: SLEEF-vectorized gates in PyTorch
+    ("eager_interpolate", "script"),     # scripted F.interpolate (rank branches, loops); NHWC bilinear
+    ("fx_deconv", "trace"),              # FX: transposed conv, bilinear on channels_last
+    ("eager_activations", "script"),     # scripted activations (is_quantized checks), leaky, hardswish
 ]
 
 

@@ -513,6 +513,29 @@ static bool scalar_equal(const tv* a, const tv* b, bool* known) {
 
 /* torch.eq / ne / __is__ / __isnot__ on load-time values (conditions of
  * `if`s the printer emits); false if `path` is not one of them. */
+static bool sequence_builtin(const tv* path, const call_args* a, tv* out) {
+  bool known;
+  if (text_is(path->u.str.text, path->u.str.length, "torch.__not__", 13) && a->num_positional == 1 &&
+      a->num_keywords == 0 && a->positional[0].kind == tv_bool) {
+    const int64_t x = a->positional[0].u.integer;
+    memset(out, 0, sizeof(*out));
+    out->kind = tv_bool, out->u.integer = !x;
+    return true;
+  }
+  if (!text_is(path->u.str.text, path->u.str.length, "torch.__contains__", 18) ||
+      a->num_positional != 2 || a->num_keywords != 0 ||
+      (a->positional[0].kind != tv_list && a->positional[0].kind != tv_tuple))
+    return false;
+  bool found = false;
+  for (size_t i = 0; i < a->positional[0].u.seq.count; i++) {
+    if (scalar_equal(&a->positional[0].u.seq.items[i], &a->positional[1], &known) && known) found = true;
+    if (!known) return false;
+  }
+  memset(out, 0, sizeof(*out));
+  out->kind = tv_bool, out->u.integer = found;
+  return true;
+}
+
 static bool constant_builtin(const tv* path, const call_args* a, tv* out) {
   static const char* const names[] = {"torch.eq", "torch.ne", "torch.__is__", "torch.__isnot__"};
   for (size_t i = 0; i < 4; i++) {
@@ -542,6 +565,26 @@ static bool python_builtin(ts_context* ts, const ts_call_site* site, tv* path, c
                              "the model raises an exception on every run"), true;
   if (a->num_positional != 1 || a->num_keywords != 0) return false;
   tv x = a->positional[0];
+  /* prim::is_quantized / dtype / device of a tensor: known at load time. */
+  const bool is_quantized = text_is(path->u.str.text, path->u.str.length, "ops.prim.is_quantized", 21);
+  const bool dtype = text_is(path->u.str.text, path->u.str.length, "ops.prim.dtype", 14);
+  const bool device = text_is(path->u.str.text, path->u.str.length, "ops.prim.device", 15);
+  if ((is_quantized || dtype || device) && x.kind == tv_graph &&
+      ts->graph->values[x.u.id].kind == q8_value_tensor) {
+    const q8_tensor_dtype dt = ts->graph->values[x.u.id].dtype;
+    memset(path, 0, sizeof(*path));
+    if (device) {
+      path->kind = tv_string, path->u.str.text = "cpu", path->u.str.length = 3;
+    } else if (dt != q8_tensor_quint8 && dt != q8_tensor_float32) {
+      return *status = ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
+                               "dtype of a tensor of unknown type"), true;
+    } else if (is_quantized) {
+      path->kind = tv_bool, path->u.integer = dt == q8_tensor_quint8;
+    } else {
+      path->kind = tv_int, path->u.integer = dt == q8_tensor_quint8 ? 13 : 6; /* torch.quint8, float32 */
+    }
+    return true;
+  }
   if (text_is(path->u.str.text, path->u.str.length, "torch.device", 12) && x.kind == tv_string) {
     const tv device = x; /* the device argument of torch.zeros: a string to the graph */
     *path = device;
@@ -594,7 +637,7 @@ static q8_status eval_call(ts_context* ts, frame* f, tv* value) {
                      "getattr takes a module and a constant name");
     return module_attribute(ts, args[0].object, args[1].u.str.text, args[1].u.str.length, value);
   }
-  if (constant_builtin(value, a, value)) return q8_status_success;
+  if (constant_builtin(value, a, value) || sequence_builtin(value, a, value)) return q8_status_success;
   if (value->u.str.length > 10 && memcmp(value->u.str.text, "__torch__.", 10) == 0) {
     const tv function = *value;
     return call_function(ts, &site, &function, a, f->depth + 1, value);
@@ -704,10 +747,70 @@ static q8_status eval_annotate(ts_context* ts, frame* f, tv* out) {
   return status;
 }
 
+/* Skips a bracketed argument list from its '(' (no evaluation). */
+static q8_status skip_call(ts_context* ts, frame* f) {
+  size_t depth = 0;
+  do {
+    const ts_token* t = cur(f);
+    if (t->kind == ts_tok_end || t->kind == ts_tok_newline)
+      return fail_here(ts, f, q8_status_invalid_parameter, "unterminated call at", t);
+    if (ts_is_op(t, "(") || ts_is_op(t, "[")) depth++;
+    if (ts_is_op(t, ")") || ts_is_op(t, "]")) depth--;
+    advance(f);
+  } while (depth > 0);
+  return q8_status_success;
+}
+
+#define MAX_APPENDED 65536
+
+/* torch.append(NAME, value): TorchScript lists are references; the list in
+ * variable NAME grows (the code generator only appends to locals it made). */
+static q8_status eval_append(ts_context* ts, frame* f, tv* out) {
+  for (int i = 0; i < 4; i++) advance(f); /* torch . append ( */
+  const ts_token* name = cur(f);
+  const var* v = get_var(f, name->text, name->length);
+  if (v == NULL || (v->value.kind != tv_list && v->value.kind != tv_tuple))
+    return fail_here(ts, f, q8_status_unsupported_parameter, "append to something other than a list:", name);
+  const tv list = v->value;
+  advance(f);
+  q8_status status = expect_op(ts, f, ",");
+  tv item;
+  if (status == q8_status_success) status = eval_expr(ts, f, &item);
+  if (status == q8_status_success) status = expect_op(ts, f, ")");
+  if (status != q8_status_success) return status;
+  if (list.u.seq.count >= MAX_APPENDED)
+    return fail_here(ts, f, q8_status_unsupported_parameter, "list grows too long at", name);
+  tv* items = ts_alloc(ts, (list.u.seq.count + 1) * sizeof(tv));
+  if (items == NULL) return q8_status_out_of_memory;
+  if (list.u.seq.count) memcpy(items, list.u.seq.items, list.u.seq.count * sizeof(tv));
+  items[list.u.seq.count] = item;
+  *out = list;
+  out->kind = tv_list;
+  out->u.seq.items = items;
+  out->u.seq.count = list.u.seq.count + 1;
+  return set_var(ts, f, name->text, name->length, out);
+}
+
 static q8_status eval_primary(ts_context* ts, frame* f, tv* out) {
-  const bool cast = (ts_is_name(cur(f), "annotate") || ts_is_name(cur(f), "unchecked_cast")) &&
-                    ts_is_op(peek(f), "(") && get_var(f, cur(f)->text, cur(f)->length) == NULL;
-  q8_status status = cast ? eval_annotate(ts, f, out) : eval_atom(ts, f, out);
+  const ts_token* t = cur(f);
+  const bool cast = (ts_is_name(t, "annotate") || ts_is_name(t, "unchecked_cast")) &&
+                    ts_is_op(peek(f), "(") && get_var(f, t->text, t->length) == NULL;
+  const bool uninitialized = ts_is_name(t, "uninitialized") && ts_is_op(peek(f), "(") &&
+                             get_var(f, t->text, t->length) == NULL;
+  const bool append = ts_is_name(t, "torch") && get_var(f, t->text, t->length) == NULL &&
+                      t[1].kind != ts_tok_end && ts_is_op(&t[1], ".") && ts_is_name(&t[2], "append") &&
+                      ts_is_op(&t[3], "(") && t[4].kind == ts_tok_name && ts_is_op(&t[5], ",");
+  q8_status status;
+  if (uninitialized) {
+    advance(f);
+    memset(out, 0, sizeof(*out));
+    out->kind = tv_none; /* only read on paths that raise */
+    status = skip_call(ts, f);
+  } else if (append) {
+    status = eval_append(ts, f, out);
+  } else {
+    status = cast ? eval_annotate(ts, f, out) : eval_atom(ts, f, out);
+  }
   while (status == q8_status_success) {
     if (ts_is_op(cur(f), ".")) {
       advance(f);
@@ -814,12 +917,23 @@ static bool suite_raises(const frame* f) {
   size_t k = 1;
   if (t[k].kind != ts_tok_newline) return false;
   if (t[++k].kind != ts_tok_indent) return false;
-  for (size_t w = 0; w < 5; w++) {
-    const ts_token* x = &t[++k];
-    if (x->kind == ts_tok_end) return false;
-    if (w % 2 == 1 ? !ts_is_op(x, words[w]) : !ts_is_name(x, words[w])) return false;
+  /* Assignments building the message (NAME = self.x, NAME = torch.format(...))
+   * may come first; the branch never runs, so they never do either. */
+  for (size_t statements = 0; statements < 16; statements++) {
+    const ts_token* x = &t[k + 1];
+    if (x[0].kind == ts_tok_name && x[1].kind != ts_tok_end && ts_is_op(&x[1], "=")) {
+      for (k += 2; t[k].kind != ts_tok_newline; k++)
+        if (t[k].kind == ts_tok_end) return false;
+      continue;
+    }
+    for (size_t w = 0; w < 5; w++) {
+      const ts_token* y = &t[++k];
+      if (y->kind == ts_tok_end) return false;
+      if (w % 2 == 1 ? !ts_is_op(y, words[w]) : !ts_is_name(y, words[w])) return false;
+    }
+    return true;
   }
-  return true;
+  return false;
 }
 
 /* `if cond:` on a condition computed at plan time (a scripted module's
@@ -922,12 +1036,69 @@ static bool is_unsupported_keyword(const ts_token* t) {
   return false;
 }
 
+#define MAX_LOOP_TRIPS 4096
+
+/* for NAME in range(n): with n known at load time (loops over the spatial
+ * dimensions of a tensor of known rank); the body runs n times. */
+static q8_status exec_for(ts_context* ts, frame* f) {
+  const uint32_t line = cur(f)->line;
+  const ts_token* t = cur(f);
+  /* Only `for NAME in range(...)`; any other loop is an unsupported statement. */
+  if (t[1].kind != ts_tok_name || !ts_is_name(&t[2], "in") || !ts_is_name(&t[3], "range") ||
+      !ts_is_op(&t[4], "("))
+    return fail_here(ts, f, q8_status_unsupported_parameter, "unsupported statement", t);
+  advance(f); /* for */
+  const ts_token* name = cur(f);
+  advance(f), advance(f), advance(f); /* NAME in range */
+  tv bound;
+  q8_status status = expect_op(ts, f, "(");
+  if (status == q8_status_success) status = eval_expr(ts, f, &bound);
+  if (status == q8_status_success) status = expect_op(ts, f, ")");
+  if (status != q8_status_success) return status;
+  if (bound.kind != tv_int || bound.u.integer < 0 || bound.u.integer > MAX_LOOP_TRIPS)
+    return ts_fail(ts, f->src->path, line, q8_status_unsupported_parameter,
+                   "a loop whose trip count is not a constant from 0 to %d is not supported",
+                   MAX_LOOP_TRIPS);
+  const size_t body = f->pos; /* at the ':' */
+  for (int64_t i = 0; i < bound.u.integer && status == q8_status_success; i++) {
+    tv index = {.kind = tv_int};
+    index.u.integer = i;
+    f->pos = body;
+    status = set_var(ts, f, name->text, name->length, &index);
+    if (status == q8_status_success) status = suite(ts, f, true);
+    if (status == q8_status_success && f->returned)
+      return ts_fail(ts, f->src->path, line, q8_status_unsupported_parameter, "return inside a loop");
+  }
+  if (status != q8_status_success) return status;
+  f->pos = body;
+  return suite(ts, f, false); /* past the body */
+}
+
 static q8_status exec_statement(ts_context* ts, frame* f) {
   q8_status status = count_step(ts, f);
   if (status != q8_status_success) return status;
   const ts_token* t = cur(f);
   size_t targets;
   if (ts_is_name(t, "if")) return exec_if(ts, f);
+  if (ts_is_name(t, "for")) return exec_for(ts, f);
+  if (t->kind == ts_tok_name && ts_is_op(&t[1], ":") && !is_unsupported_keyword(t) &&
+      !ts_is_name(t, "else") && !ts_is_name(t, "elif")) {
+    /* NAME : TYPE = value */
+    const ts_token* name = t;
+    advance(f), advance(f);
+    for (size_t depth = 0; !(depth == 0 && ts_is_op(cur(f), "=")); advance(f)) {
+      if (cur(f)->kind == ts_tok_end || cur(f)->kind == ts_tok_newline)
+        return fail_here(ts, f, q8_status_invalid_parameter, "annotated name without a value at", cur(f));
+      if (ts_is_op(cur(f), "[") || ts_is_op(cur(f), "(")) depth++;
+      if ((ts_is_op(cur(f), "]") || ts_is_op(cur(f), ")")) && depth > 0) depth--;
+    }
+    advance(f);
+    tv value;
+    status = eval_expr(ts, f, &value);
+    if (status == q8_status_success) status = set_var(ts, f, name->text, name->length, &value);
+    if (status != q8_status_success) return status;
+    return expect_kind(ts, f, ts_tok_newline, "expected a line end, found");
+  }
   if (ts_is_name(t, "return")) {
     advance(f);
     memset(&f->result, 0, sizeof(f->result));

@@ -568,7 +568,7 @@ static const schema* choose_schema(const ts_context* ts, const tv* path, const t
   const schema* s = find_schema(path);
   /* Sizes as the second argument and no scale-factor list: the int[2] overload. */
   if (s != NULL && strcmp(s->op, "aten::upsample_nearest2d") == 0 && num_args >= 2 &&
-      args[1].kind != tv_none && (num_args < 3 || args[2].kind != tv_list))
+      args[1].kind != tv_none && (num_args < 3 || (args[2].kind != tv_list && args[2].kind != tv_none)))
     return &upsample_sizes;
   return s;
 }
