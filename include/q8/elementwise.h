@@ -182,6 +182,34 @@ Q8_API q8_status q8_batch_norm_setup_nc(q8_operator* op, size_t pixels, const ui
                                         uint8_t* output, q8_error* error);
 
 /* ---------------------------------------------------------------------------
+ * Layer norm and group / instance norm of quantized activations
+ * (quantized::layer_norm, group_norm, instance_norm), ATen's rule from
+ * integer sums of the codes x of each group of n (see src/runtime/ops/norm.c):
+ *   m = f32((float)sum(x) / n), mean = m - zp,
+ *   var = max(fmaf(-m, m, f32((float)sum(x * x) / n)), 0),
+ *   r = f32((double)s / sqrt((double)f32(f32(var * s) * s) + epsilon)),
+ *   layer: v = fmaf(f32((x - zp - mean) * r), weight[i], bias[i])
+ *   group: v = fmaf(x - zp - mean, f32(r * weight[c]), bias[c])
+ *   y = quantize(v, output).
+ * Layer norm: rows of normalized_size contiguous elements (setup: rows;
+ * pixels unused). Group norm: NHWC images (setup: rows = images, pixels =
+ * H * W), `groups` dividing `channels` (instance norm: groups = channels).
+ * weight / bias NULL: 1 / 0.
+ */
+Q8_API q8_status q8_layer_norm_create(size_t normalized_size, const float* weight,
+                                      const float* bias, double epsilon, q8_quantization input,
+                                      q8_quantization output, q8_isa isa, q8_operator** op_out,
+                                      q8_error* error);
+
+Q8_API q8_status q8_group_norm_create(size_t channels, size_t groups, const float* weight,
+                                      const float* bias, double epsilon, q8_quantization input,
+                                      q8_quantization output, q8_isa isa, q8_operator** op_out,
+                                      q8_error* error);
+
+Q8_API q8_status q8_norm_setup(q8_operator* op, size_t rows, size_t pixels, const uint8_t* input,
+                               uint8_t* output, q8_error* error);
+
+/* ---------------------------------------------------------------------------
  * quantize_per_tensor (fp32 -> uint8): y = quantize(x, output) with
  * inverse scale f32(1.0f / output.scale), product in fp32 (not x / scale).
  * dequantize (uint8 -> fp32): y = f32((float)(q - zp) * scale).

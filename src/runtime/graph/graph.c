@@ -474,6 +474,9 @@ static const op_name op_names[] = {
     {"quantized::batch_norm", q8_op_batch_norm, false},
     {"aten::softmax", q8_op_softmax_float, false},
     {"aten::zeros", q8_op_zeros, false},
+    {"quantized::layer_norm", q8_op_layer_norm, false},
+    {"quantized::group_norm", q8_op_group_norm, false},
+    {"quantized::instance_norm", q8_op_group_norm, false},
     {"aten::quantized_lstm", q8_op_lstm, false},
     {"aten::log_softmax", q8_op_softmax_float, false},
     {"aten::max_pool1d", q8_op_pool1d, false},
@@ -648,6 +651,8 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_add_scalar:
     case q8_op_mul_scalar:
     case q8_op_softmax_float:
+    case q8_op_layer_norm:
+    case q8_op_group_norm:
     case q8_op_batch_norm: return in;
     default: return 0;
   }

@@ -172,6 +172,8 @@ typedef enum q8_op_kind {
   q8_op_batch_norm,        /* quantized::batch_norm2d(_relu), batch_norm1d(_relu), batch_norm */
   q8_op_softmax_float,     /* aten::softmax.int / log_softmax.int on fp32 (dequantized) tensors */
   q8_op_zeros,             /* aten::zeros(size, dtype?, ...) of fp32 (RNN initial states) */
+  q8_op_layer_norm,        /* quantized::layer_norm */
+  q8_op_group_norm,        /* quantized::group_norm, quantized::instance_norm */
   q8_op_lstm,              /* aten::quantized_lstm.input (dynamic) + a 12th input: which
                             * result (0 output, 1 h_n, 2 c_n) */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */

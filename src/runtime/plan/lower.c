@@ -1393,6 +1393,92 @@ static q8_status lstm_setup(q8_program* p, q8_step* s, q8_error* error) {
                                     s->aux[0] == 2 ? out : NULL, error));
 }
 
+/* --- layer norm, group norm, instance norm -------------------------------------------
+ * quantized::layer_norm(input, normalized_shape, weight?, bias?, eps, scale, zp)
+ * quantized::group_norm(input, num_groups, weight?, bias?, eps, scale, zp)
+ * quantized::instance_norm(input, weight?, bias?, eps, scale, zp) */
+static q8_status norm_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  const bool layer = s->node->kind == q8_op_layer_norm;
+  const bool instance = strncmp(s->node->name, "quantized::instance_norm", 24) == 0;
+  const size_t first = instance ? 1 : 2; /* weight's position */
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  double eps;
+  int64_t groups = 0;
+  if (status == q8_status_success) status = float_arg(p, s, first + 2, &eps, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, first + 3, error);
+  if (status == q8_status_success && !layer && !instance) status = int_arg(p, s, 1, 0, &groups, error);
+  if (status != q8_status_success) return status;
+  size_t size = 0;
+  if (layer) {
+    const q8_value* shape = &p->graph->values[arg(s, 1)];
+    if (shape->kind != q8_value_int_list || !shape->is_constant || shape->u.ints.count == 0 ||
+        shape->u.ints.count > Q8_GRAPH_MAX_DIMS)
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "normalized_shape must be a constant list of sizes");
+    size = 1;
+    for (size_t i = 0; i < shape->u.ints.count; i++) {
+      const int64_t d = shape->u.ints.items[i];
+      if (d < 1 || d > (1 << 24) || size > ((size_t)1 << 24) / (size_t)d)
+        return q8_step_fail(s, error, q8_status_invalid_parameter, "normalized_shape is too large");
+      size *= (size_t)d;
+    }
+    s->aux[1] = shape->u.ints.count;
+  }
+  /* Per-channel weights of group / instance norm: their count fixes C. */
+  const q8_value* w = absent(p, s, first) ? NULL : &p->graph->values[arg(s, first)];
+  if (!layer) size = w != NULL && w->kind == q8_value_float_list ? w->u.floats.count : 0;
+  if (!layer && size == 0)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: group / instance norm without per-channel weights");
+  float *weight = NULL, *bias = NULL;
+  size_t count = size;
+  status = float_list_arg(p, s, first, true, &count, &weight, error);
+  if (status == q8_status_success) count = size, status = float_list_arg(p, s, first + 1, true, &count, &bias, error);
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->channels_last = in->channels_last;
+  if (status == q8_status_success)
+    status = layer ? q8_layer_norm_create(size, weight, bias, eps, quantization_of(in),
+                                          quantization_of(out), p->isa, &s->op, error)
+                   : q8_group_norm_create(size, instance ? size : (size_t)(groups > 0 ? groups : 0),
+                                          weight, bias, eps, quantization_of(in),
+                                          quantization_of(out), p->isa, &s->op, error);
+  free(weight);
+  free(bias);
+  s->aux[0] = size;
+  return wrap(s, error, status);
+}
+
+static q8_status norm_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  if (s->node->kind == q8_op_layer_norm) {
+    /* The normalized (trailing) dimensions must be the storage's last ones. */
+    size_t trailing = 1;
+    for (size_t d = in->rank - (s->aux[1] <= in->rank ? s->aux[1] : in->rank); d < in->rank; d++)
+      trailing *= in->shape[d];
+    if (s->aux[1] > in->rank || trailing != s->aux[0] || in->nhwc)
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "unsupported: layer norm over %zu trailing elements of a %zu-D input "
+                          "(supported: inputs of other than 4 dimensions, normalized over their "
+                          "last dimensions)", s->aux[0], in->rank);
+  } else if (in->rank != 4 || in->shape[1] != s->aux[0]) {
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: group / instance norm of a %zu-D input with %zu channels "
+                        "(4-D NCHW with %zu channels expected)", in->rank,
+                        in->rank > 1 ? in->shape[1] : 0, s->aux[0]);
+  }
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status norm_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const bool layer = s->node->kind == q8_op_layer_norm;
+  const size_t rows = layer ? numel(in) / s->aux[0] : in->shape[0];
+  return wrap(s, error, q8_norm_setup(s->op, rows, layer ? 1 : in->shape[2] * in->shape[3], in->data,
+                                      out_tensor(p, s)->data, error));
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -1425,6 +1511,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_batch_norm] = {batch_norm_create, batch_norm_shape, batch_norm_setup, NULL},
     [q8_op_softmax_float] = {softmax_float_create, softmax_float_shape, softmax_float_setup, NULL},
     [q8_op_lstm] = {lstm_create, lstm_shape, lstm_setup, NULL},
+    [q8_op_layer_norm] = {norm_create, norm_shape, norm_setup, NULL},
+    [q8_op_group_norm] = {norm_create, norm_shape, norm_setup, NULL},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
