@@ -181,6 +181,12 @@ Q8_API q8_status q8_batch_norm_create_nc(const q8_batch_norm_params* params, q8_
 Q8_API q8_status q8_batch_norm_setup_nc(q8_operator* op, size_t pixels, const uint8_t* input,
                                         uint8_t* output, q8_error* error);
 
+/* A per-channel lookup: y[p][c] = tables[c * 256 + x[p][c]] (rows of
+ * `channels` elements; PyTorch's quantized prelu, whose rule the runtime
+ * evaluates per channel and code). Set up with q8_batch_norm_setup_nc. */
+Q8_API q8_status q8_channel_lookup_create(size_t channels, const uint8_t* tables, q8_isa isa,
+                                          q8_operator** op_out, q8_error* error);
+
 /* ---------------------------------------------------------------------------
  * Layer norm and group / instance norm of quantized activations
  * (quantized::layer_norm, group_norm, instance_norm), ATen's rule from

@@ -40,6 +40,7 @@ static void free_value(q8_value* v) {
     case q8_value_packed: q8_packed_weights_free(v->u.packed); break;
     case q8_value_string: free(v->u.str.text); break;
     case q8_value_rnn_cell_list: free(v->u.tensors.items); break;
+    case q8_value_qtensor: free(v->u.qtensor.data); break;
     case q8_value_rnn_cell:
       if (v->u.cell != NULL) {
         q8_packed_weights_free(v->u.cell->input);
@@ -475,6 +476,7 @@ static const op_name op_names[] = {
     {"aten::softmax", q8_op_softmax_float, false},
     {"aten::zeros", q8_op_zeros, false},
     {"quantized::layer_norm", q8_op_layer_norm, false},
+    {"quantized::prelu", q8_op_prelu, false},
     {"quantized::group_norm", q8_op_group_norm, false},
     {"quantized::instance_norm", q8_op_group_norm, false},
     {"aten::quantized_lstm", q8_op_lstm, false},
@@ -653,6 +655,7 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_softmax_float:
     case q8_op_layer_norm:
     case q8_op_group_norm:
+    case q8_op_prelu:
     case q8_op_batch_norm: return in;
     default: return 0;
   }

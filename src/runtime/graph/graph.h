@@ -34,6 +34,7 @@ typedef enum q8_value_kind {
   q8_value_object, /* the module itself (`self`); never used by an operator */
   q8_value_rnn_cell,      /* a dynamic RNN cell's packed weights (CellParamsBase) */
   q8_value_rnn_cell_list, /* a list of them (u.tensors holds their value ids) */
+  q8_value_qtensor,       /* a constant quint8 tensor, per-tensor quantized (prelu's weight) */
 } q8_value_kind;
 
 typedef enum q8_tensor_dtype {
@@ -91,6 +92,12 @@ typedef struct q8_value {
     } tensors;
     q8_packed_weights* packed;
     q8_rnn_cell* cell;
+    struct {
+      uint8_t* data; /* codes in row-major order */
+      size_t count;
+      float scale;
+      int32_t zero_point;
+    } qtensor;
     struct {
       char* text; /* NUL-terminated, or NULL (a formatted message) */
       size_t length;
@@ -174,6 +181,7 @@ typedef enum q8_op_kind {
   q8_op_zeros,             /* aten::zeros(size, dtype?, ...) of fp32 (RNN initial states) */
   q8_op_layer_norm,        /* quantized::layer_norm */
   q8_op_group_norm,        /* quantized::group_norm, quantized::instance_norm */
+  q8_op_prelu,             /* quantized::prelu(qx, weight, output_scale, output_zero_point) */
   q8_op_lstm,              /* aten::quantized_lstm.input (dynamic) + a 12th input: which
                             * result (0 output, 1 h_n, 2 c_n) */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */

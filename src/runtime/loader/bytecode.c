@@ -343,9 +343,35 @@ static q8_status convert_float_tensor(frontend* f, const q8_pickle_value* c, uin
   return q8_status_success;
 }
 
+/* A per-tensor quantized quint8 tensor (a quantized PReLU's weight). */
+static q8_status convert_qtensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
+  const q8_tensor_ref* ref = &c->u.tensor;
+  if (ref->qscheme != q8_qscheme_per_tensor_affine || ref->zero_point < 0 || ref->zero_point > 255 ||
+      !(ref->scale > 0.0) || !isfinite((float)ref->scale) || (float)ref->scale == 0.0f)
+    return q8_graph_fail(f->error, q8_status_unsupported_parameter,
+                         "bytecode.pkl: quint8 tensor constant '%s' is not per-tensor quantized "
+                         "with a positive scale and a zero point in [0, 255]",
+                         ref->storage->u.storage.key);
+  void* raw;
+  size_t n;
+  q8_status status = read_dense(f, c, &raw, &n);
+  if (status != q8_status_success) return status;
+  if ((status = new_value(f, q8_value_qtensor, id)) != q8_status_success) {
+    free(raw);
+    return status;
+  }
+  q8_value* v = &f->graph->values[*id];
+  v->u.qtensor.data = raw;
+  v->u.qtensor.count = n;
+  v->u.qtensor.scale = (float)ref->scale;
+  v->u.qtensor.zero_point = (int32_t)ref->zero_point;
+  return q8_status_success;
+}
+
 static q8_status convert_scalar_tensor(frontend* f, const q8_pickle_value* c, uint32_t* id) {
   const q8_dtype dt = c->u.tensor.storage->u.storage.dtype;
   const bool floating = dt == q8_dtype_float32 || dt == q8_dtype_float64;
+  if (dt == q8_dtype_quint8) return convert_qtensor(f, c, id);
   if (floating && c->u.tensor.dim >= 1) return convert_float_tensor(f, c, id);
   if (c->u.tensor.dim != 0 || (dt != q8_dtype_int64 && dt != q8_dtype_int32 && !floating))
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,

@@ -198,6 +198,8 @@ static const schema schemas[] = {
     {"ops.quantized.instance_norm", "quantized::instance_norm", "", 6,
      {REQ("input"), REQ("weight"), REQ("bias"), REQ("eps"), REQ("output_scale"),
       REQ("output_zero_point")}},
+    {"ops.quantized.prelu", "quantized::prelu", "", 4,
+     {REQ("qx"), REQ("weight"), REQ("output_scale"), REQ("output_zero_point")}},
     {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
     {"torch.len", "aten::len", "t", 1, {REQ("a")}},
     {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},
@@ -495,6 +497,23 @@ q8_status ts_to_graph(ts_context* ts, const ts_call_site* site, const tv* v, uin
     case tv_packed: return packed_value(ts, site, v, id);
     case tv_pickle: {
       const q8_pickle_value* t = v->object;
+      if (t->kind == q8_pickle_tensor && t->u.tensor.storage->u.storage.dtype == q8_dtype_quint8) {
+        uint8_t* data;
+        size_t count;
+        float scale;
+        int32_t zp;
+        status = ts_qtensor(ts->archive, v->storage_dir ? v->storage_dir : "constants", t, &data,
+                            &count, &scale, &zp, ts->error);
+        if (status != q8_status_success) return status;
+        if ((status = constant(ts, q8_value_qtensor, id)) != q8_status_success) {
+          free(data);
+          return status;
+        }
+        q8_value* q = &ts->graph->values[*id];
+        q->u.qtensor.data = data, q->u.qtensor.count = count;
+        q->u.qtensor.scale = scale, q->u.qtensor.zero_point = zp;
+        return q8_status_success;
+      }
       if (t->kind == q8_pickle_tensor && t->u.tensor.dim >= 1 &&
           (t->u.tensor.storage->u.storage.dtype == q8_dtype_float32 ||
            t->u.tensor.storage->u.storage.dtype == q8_dtype_float64)) {

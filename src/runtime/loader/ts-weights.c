@@ -1,6 +1,7 @@
 #include "ts-weights.h"
 #include "tensor-data.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,5 +329,27 @@ q8_status ts_rnn_cell(q8_archive* archive, const q8_pickle_value* state, q8_rnn_
     return status;
   }
   *out = cell;
+  return q8_status_success;
+}
+
+q8_status ts_qtensor(q8_archive* archive, const char* storage_dir, const q8_pickle_value* t,
+                     uint8_t** data_out, size_t* count_out, float* scale, int32_t* zero_point,
+                     q8_error* error) {
+  const char* pickle_name = strcmp(storage_dir, "data") == 0 ? "data.pkl" : "constants.pkl";
+  const q8_tensor_ref* ref = &t->u.tensor;
+  if (t->kind != q8_pickle_tensor || ref->storage->u.storage.dtype != q8_dtype_quint8 ||
+      ref->qscheme != q8_qscheme_per_tensor_affine || ref->zero_point < 0 || ref->zero_point > 255 ||
+      !(ref->scale > 0.0) || !isfinite((float)ref->scale) || (float)ref->scale == 0.0f)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s: a quint8 tensor that is not per-tensor quantized with a positive "
+                         "scale and a zero point in [0, 255]", pickle_name);
+  void* raw;
+  size_t n;
+  q8_status status = q8_read_dense_tensor(archive, pickle_name, storage_dir, t, &raw, &n, error);
+  if (status != q8_status_success) return status;
+  *data_out = raw;
+  *count_out = n;
+  *scale = (float)ref->scale;
+  *zero_point = (int32_t)ref->zero_point;
   return q8_status_success;
 }

@@ -53,4 +53,9 @@ q8_status ts_float_tensor(q8_archive* archive, const char* storage_dir, const q8
 q8_status ts_rnn_cell(q8_archive* archive, const q8_pickle_value* state, q8_rnn_cell** out,
                       q8_error* error);
 
+/* A per-tensor quantized quint8 tensor: its codes (malloc'd, row-major) and qparams. */
+q8_status ts_qtensor(q8_archive* archive, const char* storage_dir, const q8_pickle_value* t,
+                     uint8_t** data_out, size_t* count_out, float* scale, int32_t* zero_point,
+                     q8_error* error);
+
 #endif

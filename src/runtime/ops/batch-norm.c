@@ -92,6 +92,33 @@ q8_status q8_batch_norm_create_nc(const q8_batch_norm_params* p, q8_isa isa, q8_
   return q8_status_success;
 }
 
+q8_status q8_channel_lookup_create(size_t channels, const uint8_t* tables, q8_isa isa,
+                                   q8_operator** op_out, q8_error* error) {
+  static const char fn[] = "q8_channel_lookup_create";
+  if (op_out == NULL) return q8_fail(error, q8_status_invalid_parameter, "%s: op_out is NULL", fn);
+  *op_out = NULL;
+  q8_status s;
+  if ((s = q8_check_nonzero(fn, "channels", channels, error)) ||
+      (s = q8_check_pointer(fn, "tables", tables, error)))
+    return s;
+  if (channels > BATCH_NORM_MAX_CHANNELS)
+    return q8_fail(error, q8_status_invalid_parameter, "%s: channels is %zu; at most 2^20", fn, channels);
+  q8_operator* base;
+  if ((s = q8_operator_create(sizeof(batch_norm_op), "channel_lookup", isa, &base, error))) return s;
+  batch_norm_op* op = (batch_norm_op*)base;
+  base->run = run_batch_norm;
+  base->destroy = destroy_batch_norm;
+  op->channels = channels;
+  op->tables = malloc(channels * 256);
+  if (op->tables == NULL) {
+    q8_operator_delete(base);
+    return q8_fail(error, q8_status_out_of_memory, "%s: out of memory", fn);
+  }
+  memcpy(op->tables, tables, channels * 256);
+  *op_out = base;
+  return q8_status_success;
+}
+
 q8_status q8_batch_norm_setup_nc(q8_operator* base, size_t pixels, const uint8_t* input,
                                  uint8_t* output, q8_error* error) {
   static const char fn[] = "q8_batch_norm_setup_nc";

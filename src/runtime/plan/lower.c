@@ -1479,6 +1479,60 @@ static q8_status norm_setup(q8_program* p, q8_step* s, q8_error* error) {
                                       out_tensor(p, s)->data, error));
 }
 
+/* --- prelu -------------------------------------------------------------------------
+ * quantized::prelu(qx, weight (quint8, per tensor), output_scale, output_zero_point):
+ * ATen's integer rule (see docs/pytorch-numerics.md) as one table per channel. */
+static q8_status prelu_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) status = qparams_arg(p, s, 2, error);
+  if (status != q8_status_success) return status;
+  const q8_value* w = arg(s, 1) == Q8_GRAPH_NO_VALUE ? NULL : &p->graph->values[arg(s, 1)];
+  if (w == NULL || w->kind != q8_value_qtensor || w->u.qtensor.count == 0 ||
+      w->u.qtensor.count > ((size_t)1 << 20))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "argument 1 is not a constant quint8 weight of 1 to 2^20 values");
+  q8_tensor_plan* out = out_tensor(p, s);
+  out->channels_last = in->channels_last;
+  const size_t channels = w->u.qtensor.count;
+  uint8_t* tables = malloc(channels * 256);
+  if (tables == NULL) return q8_step_fail(s, error, q8_status_out_of_memory, "out of memory");
+  const float ws = w->u.qtensor.scale, multiplier = in->scale * ws * (1.0f / out->scale);
+  const int32_t wz = w->u.qtensor.zero_point, iz = in->zero_point;
+  /* The weight value 1.0 quantized with the weight's qparams. */
+  const int32_t one = q8_quantize_value(1.0f, 1.0f / ws, wz) - wz;
+  for (size_t c = 0; c < channels; c++)
+    for (int q = 0; q < 256; q++) {
+      const int32_t d = q - iz;
+      const int32_t acc = (d > 0 ? d : 0) * one + (d < 0 ? d : 0) * ((int32_t)w->u.qtensor.data[c] - wz);
+      const long y = out->zero_point + lrintf((float)acc * multiplier);
+      tables[c * 256 + (size_t)q] = (uint8_t)(y < 0 ? 0 : y > 255 ? 255 : y);
+    }
+  status = q8_channel_lookup_create(channels, tables, p->isa, &s->op, error);
+  free(tables);
+  s->aux[0] = channels;
+  return wrap(s, error, status);
+}
+
+static q8_status prelu_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  /* One weight broadcasts; otherwise one per channel (dimension 1), which
+   * must be the storage's innermost axis. */
+  const size_t channels = in->nhwc || in->rank == 2 ? in->shape[1] : in->rank == 1 ? in->shape[0] : 0;
+  if (in->rank == 0 || (s->aux[0] != 1 && s->aux[0] != channels))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "unsupported: prelu with %zu weights on a %zu-D input (one weight, or one "
+                        "per channel of an NCHW image or (N, C) rows)", s->aux[0], in->rank);
+  set_shape(out_tensor(p, s), in->rank, in->shape);
+  return q8_status_success;
+}
+
+static q8_status prelu_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  return wrap(s, error, q8_batch_norm_setup_nc(s->op, numel(in) / s->aux[0], in->data,
+                                               out_tensor(p, s)->data, error));
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 static const q8_lowering lowerings[q8_op_kind_count] = {
@@ -1512,6 +1566,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_softmax_float] = {softmax_float_create, softmax_float_shape, softmax_float_setup, NULL},
     [q8_op_lstm] = {lstm_create, lstm_shape, lstm_setup, NULL},
     [q8_op_layer_norm] = {norm_create, norm_shape, norm_setup, NULL},
+    [q8_op_prelu] = {prelu_create, prelu_shape, prelu_setup, NULL},
     [q8_op_group_norm] = {norm_create, norm_shape, norm_setup, NULL},
 };
 
