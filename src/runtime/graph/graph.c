@@ -477,6 +477,7 @@ static const op_name op_names[] = {
     {"aten::zeros", q8_op_zeros, false},
     {"quantized::layer_norm", q8_op_layer_norm, false},
     {"quantized::prelu", q8_op_prelu, false},
+    {"quantized::elu", q8_op_elu, false},
     {"quantized::group_norm", q8_op_group_norm, false},
     {"quantized::instance_norm", q8_op_group_norm, false},
     {"aten::quantized_lstm", q8_op_lstm, false},
@@ -655,6 +656,7 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_softmax_float:
     case q8_op_layer_norm:
     case q8_op_group_norm:
+    case q8_op_elu:
     case q8_op_prelu:
     case q8_op_batch_norm: return in;
     default: return 0;

@@ -182,6 +182,8 @@ typedef enum q8_op_kind {
   q8_op_layer_norm,        /* quantized::layer_norm */
   q8_op_group_norm,        /* quantized::group_norm, quantized::instance_norm */
   q8_op_prelu,             /* quantized::prelu(qx, weight, output_scale, output_zero_point) */
+  q8_op_elu,               /* quantized::elu(self, output_scale, output_zero_point, alpha, scale,
+                            * input_scale) */
   q8_op_lstm,              /* aten::quantized_lstm.input (dynamic) + a 12th input: which
                             * result (0 output, 1 h_n, 2 c_n) */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */

@@ -1092,6 +1092,18 @@ static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
     case q8_op_hardsigmoid: kind = q8_unary_hardsigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
     case q8_op_sigmoid: kind = q8_unary_sigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
     case q8_op_tanh: kind = q8_unary_tanh, out->scale = 1.0f / 128, out->zero_point = 128; break;
+    case q8_op_elu: {
+      /* elu(self, output_scale, output_zero_point, alpha=1, scale=1, input_scale=1) */
+      double alpha = 1.0, scale = 1.0, input_scale = 1.0;
+      kind = q8_unary_elu;
+      status = qparams_arg(p, s, 1, error);
+      if (status == q8_status_success && !absent(p, s, 3)) status = float_arg(p, s, 3, &alpha, error);
+      if (status == q8_status_success && !absent(p, s, 4)) status = float_arg(p, s, 4, &scale, error);
+      if (status == q8_status_success && !absent(p, s, 5)) status = float_arg(p, s, 5, &input_scale, error);
+      params.elu.alpha = (float)alpha, params.elu.scale = (float)scale;
+      params.elu.input_scale = (float)input_scale;
+      break;
+    }
     default: {
       double slope = 0.01;
       kind = q8_unary_leaky_relu;
@@ -1567,6 +1579,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_lstm] = {lstm_create, lstm_shape, lstm_setup, NULL},
     [q8_op_layer_norm] = {norm_create, norm_shape, norm_setup, NULL},
     [q8_op_prelu] = {prelu_create, prelu_shape, prelu_setup, NULL},
+    [q8_op_elu] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_group_norm] = {norm_create, norm_shape, norm_setup, NULL},
 };
 
