@@ -984,6 +984,11 @@ COMMITTED_ZOO = [
     ("eager_interpolate", "script"),     # scripted F.interpolate (rank branches, loops); NHWC bilinear
     ("fx_deconv", "trace"),              # FX: transposed conv, bilinear on channels_last
     ("eager_activations", "script"),     # scripted activations (is_quantized checks), leaky, hardswish
+    ("dynamic_gru", "trace"),            # quantized_gru
+    ("eager_prelu", "trace"),            # quantized prelu (quint8 weight constant)
+    ("eager_layer_norm", "trace"),       # quantized layer_norm after a 3-D linear
+    ("eager_group_norm", "trace"),       # quantized group_norm and instance_norm
+    ("eager_elu", "trace"),              # quantized elu
 ]
 
 

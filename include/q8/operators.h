@@ -224,6 +224,12 @@ typedef struct q8_lstm_dynamic_params {
 Q8_API q8_status q8_lstm_dynamic_create(const q8_lstm_dynamic_params* params, q8_isa isa,
                                         q8_operator** op_out, q8_error* error);
 
+/* The dynamic GRU (aten::quantized_gru): the same cells with [3H][in] and
+ * [3H][H] weights (gates r, z, n); set up with q8_lstm_dynamic_setup, c0 and
+ * c_n unused (NULL). */
+Q8_API q8_status q8_gru_dynamic_create(const q8_lstm_dynamic_params* params, q8_isa isa,
+                                       q8_operator** op_out, q8_error* error);
+
 /* input: [steps][batch][input_size] ([batch][steps][...] if batch_first);
  * h0, c0: [cells][batch][hidden_size]; output (or NULL): the last layer's
  * h of every step, [steps][batch][directions * hidden_size] (batch_first:

@@ -481,6 +481,7 @@ static const op_name op_names[] = {
     {"quantized::group_norm", q8_op_group_norm, false},
     {"quantized::instance_norm", q8_op_group_norm, false},
     {"aten::quantized_lstm", q8_op_lstm, false},
+    {"aten::quantized_gru", q8_op_gru, false},
     {"aten::log_softmax", q8_op_softmax_float, false},
     {"aten::max_pool1d", q8_op_pool1d, false},
     {"aten::avg_pool1d", q8_op_pool1d, false},
@@ -515,6 +516,7 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_dequantize:
     case q8_op_softmax_float:
     case q8_op_zeros:
+    case q8_op_gru:
     case q8_op_lstm:
     case q8_op_linear_dynamic: return q8_tensor_float32;
     case q8_op_identity:
@@ -824,7 +826,9 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
       return q8_op_unknown;
     if (op_names[i].kind == q8_op_slice && strcmp(overload, "Tensor") != 0) return q8_op_unknown;
     if (op_names[i].kind == q8_op_softmax_float && strcmp(overload, "int") != 0) return q8_op_unknown;
-    if (op_names[i].kind == q8_op_lstm && strcmp(overload, "input") != 0) return q8_op_unknown;
+    if ((op_names[i].kind == q8_op_lstm || op_names[i].kind == q8_op_gru) &&
+        strcmp(overload, "input") != 0)
+      return q8_op_unknown;
     if (op_names[i].kind == q8_op_zeros && overload[0] != '\0') return q8_op_unknown;
     if (strcmp(name, "aten::split") == 0 && strcmp(overload, "Tensor") != 0 &&
         strcmp(overload, "sizes") != 0)

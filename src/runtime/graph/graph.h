@@ -186,6 +186,8 @@ typedef enum q8_op_kind {
                             * input_scale) */
   q8_op_lstm,              /* aten::quantized_lstm.input (dynamic) + a 12th input: which
                             * result (0 output, 1 h_n, 2 c_n) */
+  q8_op_gru,               /* aten::quantized_gru.input + a last input: which result (0
+                            * output, 1 h_n) */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
   q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
                             * loading, see q8_graph_add_pool1d */

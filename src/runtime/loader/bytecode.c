@@ -609,23 +609,25 @@ static q8_status exec_list_copy(frontend* f, uint32_t source) {
 
 /* aten::quantized_lstm.input returns (output, h_n, c_n): one node per
  * result (the same inputs plus which one), unused ones dropped later. */
-static q8_status exec_lstm(frontend* f, const char* name, const uint32_t* args, size_t n) {
+static q8_status exec_lstm(frontend* f, q8_op_kind kind, const char* name, const uint32_t* args,
+                           size_t n) {
+  const size_t results = kind == q8_op_gru ? 2 : 3;
   if (n < 9 || n > 11 || f->graph->values[args[0]].kind != q8_value_tensor)
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "bytecode.pkl: instruction %zu: %s with %zu arguments is not supported",
                          f->pc, name, n);
   uint32_t inputs[12], outputs[3];
   memcpy(inputs, args, n * sizeof(uint32_t));
-  for (size_t which = 0; which < 3; which++) {
+  for (size_t which = 0; which < results; which++) {
     q8_status status = q8_graph_add_int(f->graph, (int64_t)which, &inputs[n], f->error);
     if (status == q8_status_success)
-      status = q8_graph_add_node(f->graph, q8_op_lstm, name, f->pc, inputs, n + 1, &outputs[which], f->error);
+      status = q8_graph_add_node(f->graph, kind, name, f->pc, inputs, n + 1, &outputs[which], f->error);
     if (status != q8_status_success) return status;
     f->graph->values[outputs[which]].dtype = q8_tensor_float32;
     f->graph->values[outputs[which]].known_rank = 3;
   }
   f->depth -= n;
-  for (size_t which = 0; which < 3; which++) {
+  for (size_t which = 0; which < results; which++) {
     q8_status status = push(f, outputs[which]);
     if (status != q8_status_success) return status;
   }
@@ -679,7 +681,7 @@ static q8_status exec_op(frontend* f, int64_t index) {
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
                          "unsupported operator %s at instruction %zu", full, f->pc);
   const q8_value_kind first = f->graph->values[args[0]].kind;
-  if (kind == q8_op_lstm) return exec_lstm(f, full, args, n);
+  if (kind == q8_op_lstm || kind == q8_op_gru) return exec_lstm(f, kind, full, args, n);
   if (first != q8_value_tensor && first != q8_value_tensor_list && !q8_op_is_scalar(kind) &&
       !(kind == q8_op_zeros && first == q8_value_int_list))
     return q8_graph_fail(f->error, q8_status_invalid_parameter,

@@ -199,10 +199,15 @@ static const schema schemas[] = {
      {REQ("input"), REQ("weight"), REQ("bias"), REQ("eps"), REQ("output_scale"),
       REQ("output_zero_point")}},
     {"ops.quantized.elu", "quantized::elu", "", 6,
-     {REQ("self"), REQ("output_scale"), REQ("output_zero_point"), FLOAT("alpha", 1),
-      FLOAT("scale", 1), FLOAT("input_scale", 1)}},
+     /* Scalar defaults are the int 1: a float 1.0 is not the default (the
+      * bytecode keeps it). */
+     {REQ("self"), REQ("output_scale"), REQ("output_zero_point"), INT("alpha", 1),
+      INT("scale", 1), INT("input_scale", 1)}},
     {"ops.quantized.prelu", "quantized::prelu", "", 4,
      {REQ("qx"), REQ("weight"), REQ("output_scale"), REQ("output_zero_point")}},
+    {"torch.quantized_gru", "aten::quantized_gru", "input", 9,
+     {REQ("input"), REQ("hx"), REQ("params"), REQ("has_biases"), REQ("num_layers"), REQ("dropout"),
+      REQ("train"), REQ("bidirectional"), REQ("batch_first")}},
     {"torch.dim", "aten::dim", "", 1, {REQ("self")}},
     {"torch.len", "aten::len", "t", 1, {REQ("a")}},
     {"torch.eq", "aten::eq", "int", 2, {REQ("a"), REQ("b")}},
@@ -683,14 +688,15 @@ q8_status ts_pad_arguments(ts_context* ts) {
 
 /* quantized_lstm's three results (output, h_n, c_n): one node each, with
  * the result's index as an extra input; *out gets a tensor list of them. */
-static q8_status lstm_nodes(ts_context* ts, const ts_call_site* site, const char* name,
-                            const uint32_t* inputs, size_t n, uint32_t* out) {
+static q8_status lstm_nodes(ts_context* ts, const ts_call_site* site, q8_op_kind kind,
+                            const char* name, const uint32_t* inputs, size_t n, uint32_t* out) {
+  const size_t count = kind == q8_op_gru ? 2 : 3;
   uint32_t args[MAX_PARAMS + 1], results[3];
   memcpy(args, inputs, n * sizeof(uint32_t));
-  for (size_t which = 0; which < 3; which++) {
+  for (size_t which = 0; which < count; which++) {
     q8_status status = q8_graph_add_int(ts->graph, (int64_t)which, &args[n], ts->error);
     if (status == q8_status_success)
-      status = q8_graph_add_node(ts->graph, q8_op_lstm, name, site->line, args, n + 1, &results[which], ts->error);
+      status = q8_graph_add_node(ts->graph, kind, name, site->line, args, n + 1, &results[which], ts->error);
     if (status != q8_status_success) return status;
     ts->graph->values[results[which]].dtype = q8_tensor_float32;
     ts->graph->values[results[which]].known_rank = 3;
@@ -699,9 +705,9 @@ static q8_status lstm_nodes(ts_context* ts, const ts_call_site* site, const char
   if (status != q8_status_success) return status;
   uint32_t* items = malloc(3 * sizeof(uint32_t));
   if (items == NULL) return q8_graph_fail(ts->error, q8_status_out_of_memory, "out of memory");
-  memcpy(items, results, sizeof(results));
+  memcpy(items, results, count * sizeof(uint32_t));
   ts->graph->values[*out].u.tensors.items = items;
-  ts->graph->values[*out].u.tensors.count = 3;
+  ts->graph->values[*out].u.tensors.count = count;
   return q8_status_success;
 }
 
@@ -725,7 +731,7 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
     return q8_graph_add_conv1d(ts->graph, name, site->line, relu, inputs, n, out, ts->error);
   if (kind == q8_op_pool1d)
     return q8_graph_add_pool1d(ts->graph, name, site->line, inputs, n, out, ts->error);
-  if (kind == q8_op_lstm) return lstm_nodes(ts, site, name, inputs, n, out);
+  if (kind == q8_op_lstm || kind == q8_op_gru) return lstm_nodes(ts, site, kind, name, inputs, n, out);
   if (kind == q8_op_split)
     return q8_graph_add_split(ts->graph, name, site->line, inputs, n, out, ts->error);
   q8_status status = q8_graph_add_node(ts->graph, kind, name, site->line, inputs, n, out, ts->error);
@@ -796,7 +802,8 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
   uint32_t id;
   status = add_node(ts, site, s, inputs, n, &id);
   if (status != q8_status_success) return status;
-  if (strcmp(s->op, "aten::chunk") == 0 || strcmp(s->op, "aten::quantized_lstm") == 0)
+  if (strcmp(s->op, "aten::chunk") == 0 || strcmp(s->op, "aten::quantized_lstm") == 0 ||
+      strcmp(s->op, "aten::quantized_gru") == 0)
     return chunk_tuple(ts, id, out);
   if (ts->graph->num_nodes > 0 && ts->graph->nodes[ts->graph->num_nodes - 1].output == id &&
       (status = record_call(ts, s, ts->graph->num_nodes - 1)) != q8_status_success)

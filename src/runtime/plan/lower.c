@@ -1317,20 +1317,24 @@ static q8_status lstm_create(q8_program* p, q8_step* s, q8_error* error) {
       (status = int_arg(p, s, 8, 0, &batch_first, error)) ||
       (status = int_arg(p, s, n - 1, 0, &which, error)))
     return status;
-  if (n >= 11 && (status = int_arg(p, s, 9, 12, &dtype, error))) return status;
-  if (n >= 12 && (status = int_arg(p, s, 10, 0, &dynamic, error))) return status;
+  const bool gru = s->node->kind == q8_op_gru;
+  const size_t gates = gru ? 3 : 4;
+  if (!gru && n >= 11 && (status = int_arg(p, s, 9, 12, &dtype, error))) return status;
+  if (!gru && n >= 12 && (status = int_arg(p, s, 10, 0, &dynamic, error))) return status;
+  if (gru) dynamic = 1; /* its cells say: quantized_dynamic */
   if (!dynamic) return lstm_fail(s, error, "a quantized_lstm that is not dynamic (use_dynamic=False)");
   if (dtype != 12) return lstm_fail(s, error, "a dynamic LSTM with weights other than qint8 (dtype 12)");
   if (train) return lstm_fail(s, error, "an LSTM in training mode");
-  if (layers < 1 || layers > 64 || which < 0 || which > 2)
+  if (layers < 1 || layers > 64 || which < 0 || which > (gru ? 1 : 2))
     return q8_step_fail(s, error, q8_status_invalid_parameter, "num_layers %lld", (long long)layers);
   const q8_value* hx = &p->graph->values[arg(s, 1)];
   const q8_value* cells = &p->graph->values[arg(s, 2)];
   const size_t directions = bidirectional ? 2 : 1, count = (size_t)layers * directions;
-  if (hx->kind != q8_value_tensor_list || hx->u.tensors.count != 2 ||
-      p->tensors[hx->u.tensors.items[0]].dtype != q8_tensor_float32 ||
-      p->tensors[hx->u.tensors.items[1]].dtype != q8_tensor_float32)
-    return lstm_fail(s, error, "hx other than two float32 tensors (h0, c0)");
+  if (gru ? (hx->kind != q8_value_tensor || p->tensors[arg(s, 1)].dtype != q8_tensor_float32)
+          : (hx->kind != q8_value_tensor_list || hx->u.tensors.count != 2 ||
+             p->tensors[hx->u.tensors.items[0]].dtype != q8_tensor_float32 ||
+             p->tensors[hx->u.tensors.items[1]].dtype != q8_tensor_float32))
+    return lstm_fail(s, error, gru ? "hx other than a float32 tensor" : "hx other than two float32 tensors (h0, c0)");
   if (cells->kind != q8_value_rnn_cell_list || cells->u.tensors.count != count)
     return q8_step_fail(s, error, q8_status_invalid_parameter,
                         "params must hold %zu dynamic LSTM cells (num_layers x directions)", count);
@@ -1342,11 +1346,12 @@ static q8_status lstm_create(q8_program* p, q8_step* s, q8_error* error) {
     if (i == 0) hidden = hh->weight_shape[1], input_size = ih->weight_shape[1];
     const size_t in = i < directions ? input_size : directions * hidden;
     if (ih->weight_dims != 2 || hh->weight_dims != 2 || hh->weight_shape[1] != hidden ||
-        hh->weight_shape[0] != 4 * hidden || ih->weight_shape[0] != 4 * hidden ||
-        ih->weight_shape[1] != in || (ih->bias != NULL && ih->bias_count != 4 * hidden) ||
-        (hh->bias != NULL && hh->bias_count != 4 * hidden))
+        hh->weight_shape[0] != gates * hidden || ih->weight_shape[0] != gates * hidden ||
+        ih->weight_shape[1] != in || (ih->bias != NULL && ih->bias_count != gates * hidden) ||
+        (hh->bias != NULL && hh->bias_count != gates * hidden))
       return q8_step_fail(s, error, q8_status_invalid_parameter,
-                          "cell %zu's weights are not [4H][in] and [4H][H] LSTM weights", i);
+                          "cell %zu's weights are not [%zuH][in] and [%zuH][H] %s weights", i, gates,
+                          gates, gru ? "GRU" : "LSTM");
     weights[i] = (q8_lstm_cell_weights){
         .input_weights = ih->weight, .input_quantization = weight_quantization(ih),
         .input_bias = ih->bias, .hidden_weights = hh->weight,
@@ -1359,7 +1364,8 @@ static q8_status lstm_create(q8_program* p, q8_step* s, q8_error* error) {
   s->aux[1] = hidden;
   s->aux[2] = directions;
   s->aux[3] = ((size_t)batch_first << 8) | (size_t)layers;
-  return wrap(s, error, q8_lstm_dynamic_create(&params, p->isa, &s->op, error));
+  return wrap(s, error, gru ? q8_gru_dynamic_create(&params, p->isa, &s->op, error)
+                           : q8_lstm_dynamic_create(&params, p->isa, &s->op, error));
 }
 
 static q8_status lstm_shape(q8_program* p, q8_step* s, q8_error* error) {
@@ -1374,8 +1380,8 @@ static q8_status lstm_shape(q8_program* p, q8_step* s, q8_error* error) {
                         "input of %zu dimensions, last %zu: a (seq, batch, %zu) sequence expected",
                         in->rank, in->rank ? in->shape[in->rank - 1] : 0, ih->weight_shape[1]);
   const size_t steps = in->shape[batch_first ? 1 : 0], batch = in->shape[batch_first ? 0 : 1];
-  for (size_t k = 0; k < 2; k++) {
-    const q8_tensor_plan* h = tensor(p, hx->u.tensors.items[k]);
+  for (size_t k = 0; k < (s->node->kind == q8_op_gru ? 1 : 2); k++) {
+    const q8_tensor_plan* h = tensor(p, s->node->kind == q8_op_gru ? arg(s, 1) : hx->u.tensors.items[k]);
     if (h->rank != 3 || h->shape[0] != layers * directions || h->shape[1] != batch || h->shape[2] != hidden)
       return q8_step_fail(s, error, q8_status_invalid_parameter,
                           "h0 / c0 must be (%zu, %zu, %zu)", layers * directions, batch, hidden);
@@ -1396,11 +1402,12 @@ static q8_status lstm_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_value* hx = &p->graph->values[arg(s, 1)];
   const bool batch_first = (s->aux[3] >> 8) != 0;
   float* out = (float*)out_tensor(p, s)->data;
+  const bool gru = s->node->kind == q8_op_gru;
   return wrap(s, error,
               q8_lstm_dynamic_setup(s->op, in->shape[batch_first ? 1 : 0], in->shape[batch_first ? 0 : 1],
                                     batch_first, (const float*)in->data,
-                                    (const float*)tensor(p, hx->u.tensors.items[0])->data,
-                                    (const float*)tensor(p, hx->u.tensors.items[1])->data,
+                                    (const float*)tensor(p, gru ? arg(s, 1) : hx->u.tensors.items[0])->data,
+                                    gru ? NULL : (const float*)tensor(p, hx->u.tensors.items[1])->data,
                                     s->aux[0] == 0 ? out : NULL, s->aux[0] == 1 ? out : NULL,
                                     s->aux[0] == 2 ? out : NULL, error));
 }
@@ -1577,6 +1584,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_batch_norm] = {batch_norm_create, batch_norm_shape, batch_norm_setup, NULL},
     [q8_op_softmax_float] = {softmax_float_create, softmax_float_shape, softmax_float_setup, NULL},
     [q8_op_lstm] = {lstm_create, lstm_shape, lstm_setup, NULL},
+    [q8_op_gru] = {lstm_create, lstm_shape, lstm_setup, NULL},
     [q8_op_layer_norm] = {norm_create, norm_shape, norm_setup, NULL},
     [q8_op_prelu] = {prelu_create, prelu_shape, prelu_setup, NULL},
     [q8_op_elu] = {unary_create, same_shape, unary_setup, NULL},
