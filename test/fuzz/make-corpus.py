@@ -58,3 +58,13 @@ for m in ["tiny.pt", "upsample.pt", "residual.pt", "squeeze_excite.pt"]:
     write("torchscript", m + ".bundle", bundle(model(m)))
 for m in ["tiny.ptl", "residual.ptl", "tiny.pt", "upsample.pt"]:
     write("model", m + ".bundle", bundle(model(m)))
+# User-style models (tools/make_models.py --zoo-committed): recurrent layers,
+# normalizations, layout ops and scripted control flow reach more of both
+# front ends and the lowering.
+ZOO = ["zoo_dynamic_lstm_2layer_trace", "zoo_dynamic_gru_trace", "zoo_eager_batchnorm_trace",
+       "zoo_eager_chunk_split_script", "zoo_eager_layer_norm_trace", "zoo_fx_pad_chunk_script",
+       "zoo_eager_interpolate_script", "zoo_eager_permute_linear_trace"]
+for z in ZOO:
+    write("bytecode", z + ".ptl.bundle", bundle(model(z + ".ptl")))
+    write("torchscript", z + ".pt.bundle", bundle(model(z + ".pt")))
+    write("model", z + ".ptl.bundle", bundle(model(z + ".ptl")))
