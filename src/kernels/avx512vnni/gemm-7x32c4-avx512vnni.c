@@ -7,5 +7,5 @@ void q8_gemm_ukernel_7x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, const u
   const q8_x86_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = 1, .a = a,
                                      .a_stride = a_stride, .w = w, .c = c,
                                      .c_stride = c_stride, .requant = params};
-  q8_avx512vnni_gemm_tile(7, 2, &t);
+  q8_avx512vnni_gemm_7x32(0, &t);
 }

@@ -8,5 +8,5 @@ void q8_igemm_ukernel_7x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, size_t
   const q8_x86_tile_args t = {.mr = mr, .nc = nc, .kc = kc, .ks = ks, .indirect = a,
                                      .a_offset = a_offset, .zero = zero, .w = w, .c = c,
                                      .c_stride = c_stride, .requant = params};
-  q8_avx512vnni_gemm_tile(7, 2, &t);
+  q8_avx512vnni_gemm_7x32(1, &t);
 }
