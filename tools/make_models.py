@@ -861,6 +861,91 @@ class FxDeconv(nn.Module):
                              align_corners=False)
 
 
+class ClampDropout(nn.Module):
+    """Dropout / Identity (no-ops), torch.clamp and nn.Hardtanh on quantized tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.drop = nn.Dropout(0.2)
+        self.ident = nn.Identity()
+        self.conv2 = nn.Conv2d(4, 4, 1)
+        self.hardtanh = nn.Hardtanh(-1.0, 1.0)
+
+    def forward(self, x):
+        x = torch.clamp(self.ident(self.drop(self.conv(x))), -0.5, 0.8)
+        return self.hardtanh(self.conv2(x))
+
+
+class Contiguous(nn.Module):
+    """.contiguous() of a conv's channels_last output before an out-of-place
+    hardtanh (no relayout then) and a bilinear resize (NCHW rounding)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 9, 1)
+
+    def forward(self, x):
+        y = F.hardtanh(self.conv(x).contiguous(), -0.5, 0.5)
+        return F.interpolate(self.conv2(y).contiguous(), scale_factor=2.0, mode="bilinear",
+                             align_corners=False)
+
+
+class DilatedPools(nn.Module):
+    """Dilated grouped conv, dilated max pool, avg pool without padded counts."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 3, dilation=2, groups=2, padding=2)
+        self.max = nn.MaxPool2d(3, 2, 1, dilation=2)
+        self.avg = nn.AvgPool2d(3, 2, 1, count_include_pad=False)
+
+    def forward(self, x):
+        return self.avg(self.max(self.conv(x)))
+
+
+class ReflectConv(nn.Module):
+    """Conv2d(padding_mode='reflect'): torch.pad, then the conv packed with padding 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=(1, 2), padding_mode="reflect")
+
+    def forward(self, x):
+        return self.conv2(F.relu(self.conv(x)))
+
+
+class UpsampleModules(nn.Module):
+    """nn.Upsample modules: quantized in eager mode; FX graph mode leaves them
+    in fp32 between a dequantize and a quantize."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 9, 3)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.up2 = nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)
+        self.up3 = nn.Upsample(scale_factor=1.5, mode="bilinear")
+        self.conv2 = nn.Conv2d(9, 3, 1)
+
+    def forward(self, x):
+        x = self.up2(self.up(self.conv(x)))
+        return self.up3(self.conv2(x).contiguous())
+
+
+class Stack(nn.Module):
+    """torch.stack of quantized tensors (ATen: unsqueeze + cat)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return torch.stack([x, F.relu(x)], 1).flatten(1, 2)
+
+
 def quantize_fx(model, shape, per_channel=False):
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
@@ -939,6 +1024,15 @@ def zoo_models():
         "dynamic_lstm_seq_first": (dynamic(lambda: Lstm(batch_first=False), {nn.LSTM, nn.Linear}), (7, 2, 10)),
         "dynamic_lstm_hidden40": (dynamic(lambda: Lstm(hidden=40), {nn.LSTM, nn.Linear}), (3, 9, 10)),
         "dynamic_gru": (dynamic(Gru, {nn.GRU}), (2, 7, 10)),
+        # Added later (appended: the seeds follow the order).
+        "eager_clamp_dropout": (eager(ClampDropout, img), img),
+        "eager_contiguous": (eager(Contiguous, img), img),
+        "eager_dilated_pools": (eager(DilatedPools, (1, 4, 11, 11)), (1, 4, 11, 11)),
+        "eager_reflect_conv": (eager(ReflectConv, img), img),
+        "eager_upsample_modules": (eager(UpsampleModules, img), img),
+        "fx_upsample_modules": (fx(UpsampleModules, img), img),
+        "fx_stack": (fx(Stack, img), img),
+        "fx_reflect_conv": (fx(ReflectConv, img), img),
     }
 
 
@@ -989,6 +1083,10 @@ COMMITTED_ZOO = [
     ("eager_layer_norm", "trace"),       # quantized layer_norm after a 3-D linear
     ("eager_group_norm", "trace"),       # quantized group_norm and instance_norm
     ("eager_elu", "trace"),              # quantized elu
+    ("eager_contiguous", "trace"),       # contiguous() sets PyTorch's memory format
+    ("eager_reflect_conv", "trace"),     # padding_mode='reflect' (.pt: packed with padding 0)
+    ("fx_upsample_modules", "trace"),    # fp32 nearest / bilinear (both ATen kernels)
+    ("fx_stack", "script"),              # aten::stack
 ]
 
 

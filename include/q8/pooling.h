@@ -275,6 +275,34 @@ Q8_API q8_status q8_resize2d_setup_nhwc(q8_operator* op, size_t batch, size_t in
                                         q8_error* error);
 
 /* ---------------------------------------------------------------------------
+ * Resize 2D of fp32 tensors (upsample_nearest2d / upsample_bilinear2d on
+ * float: FX graph mode leaves nn.Upsample unquantized). Data are dense NCHW
+ * planes (batch * channels planes of height x width); pixel strides must be
+ * 0; zero_point is unused. PyTorch has two kernels, chosen by whether the
+ * input is contiguous in channels_last (which an NCHW tensor with one channel
+ * or a 1x1 image also is): channels_last selects that kernel's rounding.
+ * r: the fp32 ratio of q8_resize2d_params (align_corners as above).
+ * nearest: channels_last kernel: src = dst when out == in, dst >> 1 when
+ *   out == 2 * in, else min(floor((float)dst * r), in - 1); the other kernel
+ *   always uses the formula.
+ * bilinear: out == in: src = dst (weights 1, 0); else in double:
+ *   s = align_corners ? r * dst : max(r * (dst + 0.5) - 0.5, 0), i0 = (int)s,
+ *   i1 = i0 + (i0 < in - 1), l1 = f32(s - i0), l0 = 1 - l1 (fp32).
+ *   Generic kernel: v = fmaf(h_l0, fmaf(w_l0, p00, w_l1 * p01),
+ *                            h_l1 * fmaf(w_l0, p10, w_l1 * p11)).
+ *   channels_last kernel: w00 = h_l0 * w_l0, w01 = h_l0 * w_l1, w10 = h_l1 * w_l0,
+ *   w11 = h_l1 * w_l1 (fp32); channels below floor(channels / 8) * 8:
+ *   v = fmaf(w00, p00, fmaf(w01, p01, fmaf(w11, p11, w10 * p10))); the rest:
+ *   v = f32(((p00 * w00 + p01 * w01) + p10 * w10) + p11 * w11) summed in double.
+ */
+Q8_API q8_status q8_resize2d_f32_create(const q8_resize2d_params* params, bool channels_last,
+                                        q8_isa isa, q8_operator** op_out, q8_error* error);
+
+Q8_API q8_status q8_resize2d_f32_setup(q8_operator* op, size_t batch, size_t input_height,
+                                       size_t input_width, const float* input, float* output,
+                                       q8_error* error);
+
+/* ---------------------------------------------------------------------------
  * Softmax over the channels of each pixel (quantized::softmax /
  * nn.quantized.Softmax over dim 1 of an NCHW tensor).
  * Output qparams (1/256, 0): the QNNPACK path PyTorch takes, integer only:

@@ -318,6 +318,50 @@ q8_status q8_graph_add_conv1d(q8_graph* graph, const char* name, size_t instruct
   return q8_status_success;
 }
 
+#define MAX_STACK 1024
+
+q8_status q8_graph_add_stack(q8_graph* graph, const char* name, size_t instruction,
+                             const uint32_t* args, size_t num_args, uint32_t* output_out,
+                             q8_error* error) {
+  int64_t dim = 0;
+  if (num_args < 1 || num_args > 2 || graph->values[args[0]].kind != q8_value_tensor_list ||
+      graph->values[args[0]].u.tensors.count < 1 ||
+      graph->values[args[0]].u.tensors.count > MAX_STACK ||
+      (num_args == 2 && !q8_graph_const_int(graph, args[1], &dim)) ||
+      dim < -(int64_t)Q8_GRAPH_MAX_DIMS || dim >= (int64_t)Q8_GRAPH_MAX_DIMS)
+    return q8_graph_fail(error, q8_status_unsupported_parameter,
+                         "%s at instruction %zu: only a list of 1 to %d tensors and a constant "
+                         "dimension are supported", name, instruction, MAX_STACK);
+  const size_t count = graph->values[args[0]].u.tensors.count;
+  uint32_t dim_value, list, cat_args[2];
+  q8_status status = q8_graph_add_int(graph, dim, &dim_value, error);
+  if (status == q8_status_success) status = q8_graph_add_value(graph, q8_value_tensor_list, &list, error);
+  if (status != q8_status_success) return status;
+  uint32_t* items = malloc(count * sizeof(uint32_t));
+  if (items == NULL) return q8_graph_fail(error, q8_status_out_of_memory, "graph: out of memory");
+  graph->values[list].u.tensors.items = items;
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t x = graph->values[args[0]].u.tensors.items[i];
+    if (x >= graph->num_values || graph->values[x].kind != q8_value_tensor)
+      return q8_graph_fail(error, q8_status_invalid_parameter,
+                           "%s at instruction %zu: item %zu is not a tensor", name, instruction, i);
+    const uint32_t pair[2] = {x, dim_value};
+    status = q8_graph_add_node(graph, q8_op_unsqueeze, "aten::unsqueeze", instruction, pair, 2,
+                               &items[i], error);
+    if (status != q8_status_success) return status;
+    graph->values[items[i]].dtype = graph->values[x].dtype;
+    const uint32_t rank = graph->values[x].known_rank;
+    graph->values[items[i]].known_rank = rank ? rank + 1 : 0;
+    graph->values[list].u.tensors.count++;
+  }
+  cat_args[0] = list, cat_args[1] = dim_value;
+  status = q8_graph_add_node(graph, q8_op_cat, name, instruction, cat_args, 2, output_out, error);
+  if (status != q8_status_success) return status;
+  graph->values[*output_out].dtype = graph->values[items[0]].dtype;
+  graph->values[*output_out].known_rank = graph->values[items[0]].known_rank;
+  return q8_status_success;
+}
+
 /* A constant int list (a, b). */
 static q8_status add_pair(q8_graph* graph, int64_t a, int64_t b, uint32_t* id, q8_error* error) {
   q8_status status = q8_graph_add_value(graph, q8_value_int_list, id, error);
@@ -404,6 +448,7 @@ static const op_name op_names[] = {
     {"quantized::mul_relu", q8_op_mul, true},
     {"quantized::cat", q8_op_cat, false},
     {"aten::cat", q8_op_cat, false},
+    {"aten::stack", q8_op_stack, false},
     {"quantized::hardswish", q8_op_hardswish, false},
     {"aten::hardsigmoid", q8_op_hardsigmoid, false},
     {"aten::hardsigmoid_", q8_op_hardsigmoid, false},
@@ -427,7 +472,7 @@ static const op_name op_names[] = {
     {"aten::dropout", q8_op_identity, false},
     {"aten::dropout_", q8_op_identity, false},
     {"aten::feature_dropout", q8_op_identity, false},
-    {"aten::contiguous", q8_op_identity, false},
+    {"aten::contiguous", q8_op_contiguous, false},
     {"aten::detach", q8_op_identity, false},
     {"aten::to", q8_op_identity, false},
     {"aten::upsample_bilinear2d", q8_op_upsample_bilinear2d, false},
@@ -520,6 +565,7 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_lstm:
     case q8_op_linear_dynamic: return q8_tensor_float32;
     case q8_op_identity:
+    case q8_op_contiguous:
     case q8_op_view:
     case q8_op_flatten:
     case q8_op_transpose:
@@ -529,6 +575,8 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_split:
     case q8_op_squeeze:
     case q8_op_unsqueeze:
+    case q8_op_upsample_nearest2d:  /* fp32: nn.Upsample left unquantized by FX */
+    case q8_op_upsample_bilinear2d:
     case q8_op_pad: return graph->values[inputs[0]].dtype;
     case q8_op_relu:
     case q8_op_hardtanh:
@@ -646,6 +694,7 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_hardtanh:
     case q8_op_leaky_relu:
     case q8_op_identity:
+    case q8_op_contiguous:
     case q8_op_softmax:
     case q8_op_transpose:
     case q8_op_chunk:
@@ -887,10 +936,28 @@ static void rewire(q8_graph* graph, uint32_t from, uint32_t to) {
     if (graph->outputs[i] == from) graph->outputs[i] = to;
 }
 
+/* contiguous() changes only PyTorch's memory format, which q8 tracks for
+ * 4-D tensors (it decides some kernels' rounding and the quantized clamp
+ * relayout). It is dropped where it cannot change it: a non-4-D input, or
+ * contiguous(contiguous_format) of a transpose / permute (already read back
+ * contiguous, as in a channel shuffle's view / transpose / contiguous / view). */
+static bool contiguous_is_identity(q8_graph* graph, const q8_node* node) {
+  const uint32_t input = node->inputs[0];
+  const uint32_t rank = rank_of(graph, input);
+  if (rank != 0 && rank != 4) return true;
+  int64_t format = 0;
+  if (node->num_inputs > 1 && !q8_graph_is_none(graph, node->inputs[1]) &&
+      !q8_graph_const_int(graph, node->inputs[1], &format))
+    return false;
+  const q8_node* producer = producer_of(graph, input);
+  return format == 0 && producer != NULL &&
+         (producer->kind == q8_op_transpose || producer->kind == q8_op_permute);
+}
+
 q8_status q8_graph_drop_identities(q8_graph* graph, q8_error* error) {
   for (size_t n = 0; n < graph->num_nodes; n++) {
     q8_node* node = &graph->nodes[n];
-    if (node->removed || node->kind != q8_op_identity) continue;
+    if (node->removed || (node->kind != q8_op_identity && node->kind != q8_op_contiguous)) continue;
     if (node->num_inputs == 0 || graph->values[node->inputs[0]].kind != q8_value_tensor)
       return q8_graph_fail(error, q8_status_invalid_parameter,
                            "%s at instruction %zu: its first argument is not a tensor", node->name,
@@ -907,6 +974,7 @@ q8_status q8_graph_drop_identities(q8_graph* graph, q8_error* error) {
                              "tensor to float32 is supported",
                              node->name, node->instruction);
     }
+    if (node->kind == q8_op_contiguous && !contiguous_is_identity(graph, node)) continue;
     node->removed = true;
     rewire(graph, node->output, input);
   }

@@ -142,7 +142,7 @@ typedef enum q8_op_kind {
   q8_op_mean,              /* aten::mean.dim */
   q8_op_flatten,           /* aten::flatten.using_ints */
   q8_op_upsample_nearest2d,
-  q8_op_identity,          /* dropout, contiguous, detach, to(float) on float... */
+  q8_op_identity,          /* dropout, detach, to(float) on float... */
   q8_op_upsample_bilinear2d,
   q8_op_softmax,           /* quantized::softmax */
   q8_op_channel_shuffle,   /* aten::channel_shuffle, native_channel_shuffle, or the
@@ -188,6 +188,9 @@ typedef enum q8_op_kind {
                             * result (0 output, 1 h_n, 2 c_n) */
   q8_op_gru,               /* aten::quantized_gru.input + a last input: which result (0
                             * output, 1 h_n) */
+  q8_op_contiguous,        /* aten::contiguous(self, memory_format) of a 4-D tensor: a copy that
+                            * sets PyTorch's memory format (see q8_graph_drop_identities) */
+  q8_op_stack,             /* aten::stack: only while loading, see q8_graph_add_stack */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
   q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
                             * loading, see q8_graph_add_pool1d */
@@ -317,6 +320,13 @@ q8_status q8_graph_add_conv1d(q8_graph* graph, const char* name, size_t instruct
 q8_status q8_graph_add_pool1d(q8_graph* graph, const char* name, size_t instruction,
                               const uint32_t* args, size_t num_args, uint32_t* output_out,
                               q8_error* error);
+
+/* aten::stack(tensors, dim=0) as ATen runs it: cat of the tensors each
+ * unsqueezed at dim (on quantized tensors ATen's cat, whose inputs share
+ * qparams). *output_out gets the cat's output. */
+q8_status q8_graph_add_stack(q8_graph* graph, const char* name, size_t instruction,
+                             const uint32_t* args, size_t num_args, uint32_t* output_out,
+                             q8_error* error);
 
 /* True if `list` was made by q8_graph_add_split. */
 bool q8_graph_is_split(const q8_graph* graph, uint32_t list);

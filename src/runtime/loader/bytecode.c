@@ -268,10 +268,15 @@ static q8_status convert_packed(frontend* f, const q8_pickle_value* c, uint32_t*
                                         "Conv2dPackedParamsBase");
   const bool linear = q8_pickle_is_global(c->u.object.cls, "__torch__.torch.classes.quantized",
                                           "LinearPackedParamsBase");
-  if (!conv && !linear)
+  if (!conv && !linear) {
+    /* optimize_for_mobile prepacks float Linear / Conv layers that were left unquantized
+       (qconfig None, or after a DeQuantStub) into xnnpack op contexts. */
+    const bool xnnpack = strcmp(c->u.object.cls->u.global.module, "__torch__.torch.classes.xnnpack") == 0;
     return q8_graph_fail(f->error, q8_status_unsupported_parameter,
-                         "bytecode.pkl: constant object of class %s.%s is not supported",
-                         c->u.object.cls->u.global.module, c->u.object.cls->u.global.name);
+                         "bytecode.pkl: constant object of class %s.%s is not supported%s",
+                         c->u.object.cls->u.global.module, c->u.object.cls->u.global.name,
+                         xnnpack ? " (a float layer left unquantized; q8 runs quantized layers only)" : "");
+  }
   q8_packed_weights* p = calloc(1, sizeof(q8_packed_weights));
   if (p == NULL) return q8_graph_fail(f->error, q8_status_out_of_memory, "bytecode.pkl: out of memory");
   q8_status status = conv ? read_conv_packed(f, c->u.object.state, p)
@@ -693,6 +698,12 @@ static q8_status exec_op(frontend* f, int64_t index) {
                  ? q8_graph_add_conv1d(f->graph, full, f->pc, relu, args, n, &out, f->error)
                  : q8_graph_add_pool1d(f->graph, full, f->pc, args, n, &out, f->error);
     if (status != q8_status_success) return status;
+    f->depth -= n;
+    return push(f, out);
+  }
+  if (kind == q8_op_stack) {
+    if ((status = q8_graph_add_stack(f->graph, full, f->pc, args, n, &out, f->error)) != q8_status_success)
+      return status;
     f->depth -= n;
     return push(f, out);
   }

@@ -165,6 +165,7 @@ static const schema schemas[] = {
     {"torch.pad", "aten::pad", "", 4,
      {REQ("self"), REQ("pad"), STR("mode", "constant"), NONE("value")}},
     {"torch.cat", "aten::cat", "", 2, {REQ("tensors"), INT("dim", 0)}},
+    {"torch.stack", "aten::stack", "", 2, {REQ("tensors"), INT("dim", 0)}},
     {"torch.relu6", "aten::relu6", "", 1, {REQ("self")}},
     {"ops.quantized.add_scalar", "quantized::add_scalar", "", 2, {REQ("qa"), REQ("b")}},
     {"ops.quantized.add_scalar_relu", "quantized::add_scalar_relu", "", 2, {REQ("qa"), REQ("b")}},
@@ -727,6 +728,8 @@ static q8_status add_node(ts_context* ts, const ts_call_site* site, const schema
                    "%s: first argument is not a tensor", s->call);
   if (kind == q8_op_chunk)
     return q8_graph_add_chunks(ts->graph, name, site->line, inputs, n, out, ts->error);
+  if (kind == q8_op_stack)
+    return q8_graph_add_stack(ts->graph, name, site->line, inputs, n, out, ts->error);
   if (kind == q8_op_conv1d)
     return q8_graph_add_conv1d(ts->graph, name, site->line, relu, inputs, n, out, ts->error);
   if (kind == q8_op_pool1d)
@@ -771,9 +774,18 @@ q8_status ts_call_operator(ts_context* ts, const ts_call_site* site, const tv* p
                            size_t num_kwargs, tv* out) {
   if (scalar_identity(ts, path, args, num_args, num_kwargs, out)) return q8_status_success;
   const schema* s = choose_schema(ts, path, args, num_args);
-  if (s == NULL)
+  if (s == NULL) {
+    static const char* const float_layers[] = {"torch.linear", "torch.conv1d", "torch.conv2d",
+                                               "torch._convolution", "torch.conv_transpose2d",
+                                               "torch.matmul", "torch.addmm"};
+    const char* hint = "";
+    for (size_t i = 0; i < sizeof(float_layers) / sizeof(float_layers[0]); i++)
+      if (path->u.str.length == strlen(float_layers[i]) &&
+          memcmp(path->u.str.text, float_layers[i], path->u.str.length) == 0)
+        hint = " (a float layer left unquantized; q8 runs quantized layers only)";
     return ts_fail(ts, site->file, site->line, q8_status_unsupported_parameter,
-                   "unsupported call %.*s", (int)path->u.str.length, path->u.str.text);
+                   "unsupported call %.*s%s", (int)path->u.str.length, path->u.str.text, hint);
+  }
   tv bound[MAX_PARAMS];
   bool given[MAX_PARAMS];
   q8_status status = bind_arguments(ts, site, s, args, num_args, kwargs, num_kwargs, bound, given);

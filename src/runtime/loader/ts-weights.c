@@ -171,9 +171,19 @@ static q8_status conv_config(const q8_pickle_value* state, q8_packed_weights* p,
                          "out_channels, kernel_size, stride, padding, dilation, transposed, "
                          "output_padding, groups, ...) tuple");
   *dims = d;
-  if (!q8_pickle_is_string(mode, "zeros"))
-    return q8_graph_fail(error, q8_status_unsupported_parameter,
-                         "data.pkl: conv padding_mode other than 'zeros' is not supported");
+  if (!q8_pickle_is_string(mode, "zeros")) {
+    /* The module's forward pads (torch.pad with the mode) and its
+     * set_weight_bias prepacks with padding 0, as here. */
+    if (!q8_pickle_is_string(mode, "reflect") && !q8_pickle_is_string(mode, "replicate") &&
+        !q8_pickle_is_string(mode, "circular"))
+      return q8_graph_fail(error, q8_status_unsupported_parameter,
+                           "data.pkl: conv padding_mode is not 'zeros', 'reflect', 'replicate' "
+                           "or 'circular'");
+    if (transposed->u.boolean)
+      return q8_graph_fail(error, q8_status_unsupported_parameter,
+                           "data.pkl: a transposed conv with a padding_mode other than 'zeros'");
+    p->padding[0] = p->padding[1] = 0;
+  }
   p->is_conv = true;
   p->transposed = transposed->u.boolean;
   p->groups = (uint32_t)groups;

@@ -185,6 +185,7 @@ static q8_status quantize_create(q8_program* p, q8_step* s, q8_error* error) {
     return q8_step_fail(s, error, q8_status_unsupported_parameter,
                         "dtype %lld: only torch.quint8 (13) activations are supported",
                         (long long)dtype);
+  out_tensor(p, s)->channels_last = in->channels_last; /* ATen keeps the memory format */
   return q8_status_success;
 }
 
@@ -243,7 +244,9 @@ static q8_status dequantize_create(q8_program* p, q8_step* s, q8_error* error) {
   const uint32_t id = arg(s, 0);
   if (id != Q8_GRAPH_NO_VALUE && p->tensors[id].is_tensor && p->tensors[id].dtype == q8_tensor_float32)
     return q8_status_success;
-  return tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
+  if (status == q8_status_success) out_tensor(p, s)->channels_last = in->channels_last;
+  return status;
 }
 
 static q8_status dequantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
@@ -902,6 +905,45 @@ static q8_status flatten_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_e
   return q8_status_success;
 }
 
+/* --- contiguous -------------------------------------------------------------------
+ * aten::contiguous(self, memory_format=contiguous_format): the same values in
+ * PyTorch's given memory format (0 contiguous, 2 channels_last); q8's storage
+ * does not change, so a copy that sets the format q8 tracks. */
+static q8_status contiguous_create(q8_program* p, q8_step* s, q8_error* error) {
+  const uint32_t id = arg(s, 0);
+  if (id == Q8_GRAPH_NO_VALUE || !p->tensors[id].is_tensor)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument 0 is not a tensor");
+  const q8_tensor_plan* in = &p->tensors[id];
+  int64_t format = 0;
+  q8_status status = int_arg(p, s, 1, 0, &format, error);
+  if (status != q8_status_success) return status;
+  if (format != 0 && format != 2)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "memory_format %lld: only torch.contiguous_format (0) and "
+                        "torch.channels_last (2) are supported", (long long)format);
+  pass_qparams(p, s, in);
+  out_tensor(p, s)->channels_last = format == 2;
+  return q8_status_success;
+}
+
+static q8_status contiguous_shape(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  int64_t format = 0;
+  q8_status status = int_arg(p, s, 1, 0, &format, error);
+  if (status != q8_status_success) return status;
+  if (format == 2 && in->rank != 4)
+    return q8_step_fail(s, error, q8_status_invalid_parameter,
+                        "channels_last needs a 4-D tensor, not %zu-D", in->rank);
+  return same_shape(p, s, error);
+}
+
+static q8_status contiguous_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  (void)pool, (void)error;
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  memcpy(out_tensor(p, s)->data, in->data, in->bytes);
+  return q8_status_success;
+}
+
 /* --- upsample_nearest2d ----------------------------------------------------------- */
 
 /* Where the scale factors are: after output_size (nearest) or after
@@ -914,9 +956,26 @@ static size_t scales_index(const q8_step* s, bool vec, size_t axis) {
 /* nearest: .vec(input, output_size?, scale_factors?) or (self, output_size, scales_h?, scales_w?)
  * bilinear: .vec(input, output_size?, align_corners, scale_factors?) or
  *           (self, output_size, align_corners, scales_h?, scales_w?) */
+/* quint8, or fp32 (nn.Upsample that FX graph mode leaves unquantized). */
+static q8_status upsample_create(q8_program* p, q8_step* s, q8_error* error) {
+  const uint32_t id = arg(s, 0);
+  if (id != Q8_GRAPH_NO_VALUE && p->tensors[id].is_tensor &&
+      p->tensors[id].dtype == q8_tensor_float32) {
+    out_tensor(p, s)->channels_last = p->tensors[id].channels_last;
+    return q8_status_success;
+  }
+  return pass_create(p, s, error);
+}
+
 static q8_status upsample_shape(q8_program* p, q8_step* s, q8_error* error) {
   q8_tensor_plan* in = NULL;
-  q8_status status = image_arg(p, s, &in, error);
+  const uint32_t id = arg(s, 0);
+  const bool floats = id != Q8_GRAPH_NO_VALUE && p->tensors[id].dtype == q8_tensor_float32;
+  q8_status status = floats ? tensor_arg(p, s, 0, q8_tensor_float32, &in, error)
+                            : image_arg(p, s, &in, error);
+  if (status == q8_status_success && in->rank != 4)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "input has %zu dimensions; 4 (NCHW) expected", in->rank);
   if (status != q8_status_success) return status;
   const bool vec = strstr(s->node->name, ".vec") != NULL;
   double scales[2] = {0.0, 0.0};
@@ -964,6 +1023,23 @@ static q8_status upsample_setup(q8_program* p, q8_step* s, q8_error* error) {
   const bool bilinear = s->node->kind == q8_op_upsample_bilinear2d;
   q8_status status = bilinear ? int_arg(p, s, 2, 0, &align_corners, error) : q8_status_success;
   if (status != q8_status_success) return status;
+  if (in->dtype == q8_tensor_float32) {
+    const q8_resize2d_params params = {
+        .mode = bilinear ? q8_resize_bilinear : q8_resize_nearest,
+        .align_corners = align_corners != 0, .output_height = out->shape[2],
+        .output_width = out->shape[3], .scale_height = scales[0], .scale_width = scales[1],
+        .channels = in->shape[1]};
+    /* PyTorch takes its channels_last kernel when the input is contiguous
+     * in that format, which a contiguous NCHW tensor with one channel or a
+     * 1x1 image also is. */
+    const bool channels_last = in->channels_last || in->shape[1] == 1 ||
+                               (in->shape[2] == 1 && in->shape[3] == 1);
+    status = q8_resize2d_f32_create(&params, channels_last, p->isa, &s->shaped_op, error);
+    if (status == q8_status_success)
+      status = q8_resize2d_f32_setup(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
+                                     (const float*)in->data, (float*)out->data, error);
+    return wrap(s, error, status);
+  }
   const q8_resize2d_params params = {
       .mode = bilinear ? q8_resize_bilinear : q8_resize_nearest, .align_corners = align_corners != 0,
       .output_height = out->shape[2], .output_width = out->shape[3], .scale_height = scales[0],
@@ -1569,8 +1645,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_adaptive_avg_pool2d] = {pass_create, adaptive_shape, adaptive_setup, NULL},
     [q8_op_mean] = {pass_create, mean_shape, mean_setup, NULL},
     [q8_op_flatten] = {flatten_create, flatten_shape, no_setup, flatten_run},
-    [q8_op_upsample_nearest2d] = {pass_create, upsample_shape, upsample_setup, NULL},
-    [q8_op_upsample_bilinear2d] = {pass_create, upsample_shape, upsample_setup, NULL},
+    [q8_op_upsample_nearest2d] = {upsample_create, upsample_shape, upsample_setup, NULL},
+    [q8_op_upsample_bilinear2d] = {upsample_create, upsample_shape, upsample_setup, NULL},
     [q8_op_softmax] = {softmax_create, softmax_shape, softmax_setup, NULL},
     [q8_op_add] = {binary_create, binary_shape, binary_setup, NULL},
     [q8_op_mul] = {binary_create, binary_shape, binary_setup, NULL},
@@ -1589,6 +1665,7 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_prelu] = {prelu_create, prelu_shape, prelu_setup, NULL},
     [q8_op_elu] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_group_norm] = {norm_create, norm_shape, norm_setup, NULL},
+    [q8_op_contiguous] = {contiguous_create, contiguous_shape, no_setup, contiguous_run},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
