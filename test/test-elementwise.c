@@ -7,6 +7,13 @@
  * strides, ties and non-finite inputs; invalid parameters. Every case runs
  * on 1, 2, 3 and 7 threads and must give identical bytes.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, for the kernel cases' guard pages */
+#include <float.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kernels/kernels.h"
+#include "quant/elementwise-params.h"
 #include "reference-elementwise.h"
 #include "test-util.h"
 
@@ -408,6 +415,197 @@ static void error_case(size_t index) {
   test_expect_error(index, s, &err, expectations[index].status, expectations[index].message);
 }
 
+/* ------------------------------------------------- kernels vs scalar --- */
+/* The table's elementwise kernels (Q8_ISA) against the scalar table's, bit
+ * for bit, called directly: every n from 0 to 100 (each tail length of any
+ * vector width) and long runs; NaN, infinities, huge values, denormals and
+ * ties as inputs and as parameters; all 256 codes through the LUT. Every
+ * input and output ends right at a PROT_NONE page, so a kernel touching a
+ * byte past n faults. */
+
+typedef struct guarded {
+  void* map;
+  size_t map_size;
+  uint8_t* p;
+} guarded;
+
+/* n bytes ending at a PROT_NONE page (n = 0: the page itself). */
+static guarded guarded_alloc(size_t n) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t data = (n + page - 1) / page * page;
+  guarded g = {.map_size = data + page};
+  g.map = mmap(NULL, g.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(g.map != MAP_FAILED);
+  assert_int_equal(mprotect((char*)g.map + data, page, PROT_NONE), 0);
+  g.p = (uint8_t*)g.map + data - n;
+  return g;
+}
+
+static void guarded_free(guarded* g) {
+  munmap(g->map, g->map_size);
+  g->map = NULL;
+}
+
+static const q8_elementwise_config* table_kernels;
+static const q8_elementwise_config* const scalar_kernels = &q8_scalar_elementwise_kernels;
+
+static float bits_to_float(uint32_t bits) {
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+/* A float that stresses the fp32 stages: specials, any bit pattern, ties
+ * and ordinary values. */
+static float stress_float(test_rng* rng) {
+  static const float specials[] = {
+      NAN,          -NAN,   INFINITY, -INFINITY,  0.0f,          -0.0f,          FLT_MAX,
+      -FLT_MAX,     1e30f,  -1e30f,   0x1p-149f,  -0x1p-149f,    0x1p-127f,      FLT_MIN,
+      0.5f,         -0.5f,  1.5f,     -2.5f,      254.5f,        255.5f,         0.49999997f,
+      -0.49999997f, 127.5f, -128.5f,  8388609.0f, 2147483648.0f, -2147483904.0f, 4294967296.0f};
+  switch (rng_next(rng) % 5) {
+    case 0: return specials[rng_next(rng) % (sizeof(specials) / sizeof(specials[0]))];
+    case 1: return bits_to_float((uint32_t)rng_next(rng));
+    case 2: return (float)rng_int(rng, -400, 400) + 0.5f;
+    default: return rng_float(rng, -300.0f, 300.0f);
+  }
+}
+
+/* A positive scale-like parameter: ordinary, tiny, denormal or huge. */
+static float stress_scale(test_rng* rng, bool allow_inf) {
+  switch (rng_next(rng) % 8) {
+    case 0: return 0x1p-140f;
+    case 1: return ldexpf(1.0f, (int)rng_int(rng, -20, 20)); /* exact ties */
+    case 2: return rng_scale(rng, 1e30f, 3e38f);
+    case 3: return rng_scale(rng, 1e-38f, 1e-30f);
+    case 4: return allow_inf ? INFINITY : FLT_MAX;
+    default: return rng_scale(rng, 1e-4f, 1e4f);
+  }
+}
+
+static void random_range(test_rng* rng, uint8_t* lo, uint8_t* hi) {
+  *lo = 0;
+  *hi = 255;
+  if (rng_next(rng) % 2) {
+    *lo = (uint8_t)rng_int(rng, 0, 255);
+    *hi = (uint8_t)rng_int(rng, *lo, 255);
+  }
+}
+
+static q8_add_params random_add_params(test_rng* rng) {
+  q8_add_params p;
+  uint8_t lo, hi;
+  random_range(rng, &lo, &hi);
+  if (rng_next(rng) % 2) { /* from scales, as the add operator makes them */
+    const q8_quantization a = rng_quant(rng, 0.01f, 1.0f), b = rng_quant(rng, 0.01f, 1.0f);
+    q8_quantization out = rng_quant(rng, 0.01f, 1.0f);
+    if (rng_next(rng) % 2) out.scale = ldexpf(a.scale, (int)rng_int(rng, -3, 3)); /* ties */
+    if (q8_add_fixed_params(a, b, out, lo, hi, &p)) return p;
+  }
+  /* any parameters of the documented ranges: multipliers below 2^22 */
+  const int32_t am = (int32_t)rng_int(rng, 1, (1 << 22) - 1);
+  const int32_t bm = (int32_t)rng_int(rng, 1, (1 << 22) - 1);
+  const int32_t azp = rng_zero_point(rng), bzp = rng_zero_point(rng);
+  p.zero_point_product = -(am * azp + bm * bzp);
+  p.a_multiplier = am;
+  p.b_multiplier = bm;
+  p.shift = (uint32_t)rng_int(rng, 14, 31);
+  p.output_zero_point = rng_zero_point(rng);
+  p.output_min = lo;
+  p.output_max = hi;
+  return p;
+}
+
+static void random_add_dq_params(test_rng* rng, q8_add_dq_params* p) {
+  if (rng_next(rng) % 2) {
+    q8_add_dq_params_init(rng_quant(rng, 1e-3f, 10.0f), rng_quant(rng, 1e-3f, 10.0f),
+                          rng_quant(rng, 1e-3f, 10.0f), 0, 255, p);
+  } else {
+    for (int i = 0; i < 256; i++) p->a_table[i] = stress_float(rng);
+    for (int i = 0; i < 256; i++) p->b_table[i] = stress_float(rng);
+    p->output_inverse_scale = stress_scale(rng, true);
+    p->output_zero_point = rng_zero_point(rng);
+  }
+  random_range(rng, &p->output_min, &p->output_max);
+}
+
+static q8_mul_params random_mul_params(test_rng* rng) {
+  q8_mul_params p = {.a_zero_point = rng_zero_point(rng),
+                     .b_zero_point = rng_zero_point(rng),
+                     .multiplier = stress_scale(rng, false),
+                     .output_zero_point = rng_zero_point(rng)};
+  if (rng_next(rng) % 8 == 0) p.multiplier = -p.multiplier;
+  random_range(rng, &p.output_min, &p.output_max);
+  return p;
+}
+
+/* Runs `call` with the scalar kernel into expected and the table's into
+ * actual (both guarded, ny bytes), then compares. */
+#define COMPARE_KERNELS(what, ny, call)                                 \
+  do {                                                                  \
+    guarded expected_ = guarded_alloc(ny), actual_ = guarded_alloc(ny); \
+    const q8_elementwise_config* k = scalar_kernels;                    \
+    uint8_t* out = expected_.p;                                         \
+    call;                                                               \
+    k = table_kernels;                                                  \
+    out = actual_.p;                                                    \
+    call;                                                               \
+    test_assert_bytes_equal(expected_.p, actual_.p, ny, what, index);   \
+    guarded_free(&expected_);                                           \
+    guarded_free(&actual_);                                             \
+  } while (0)
+
+/* Codes: random, or every value in turn (from a random start). */
+static void fill_codes(test_rng* rng, uint8_t* p, size_t n) {
+  if (rng_next(rng) % 2) {
+    rng_fill_u8(rng, p, n);
+  } else {
+    const size_t start = (size_t)rng_int(rng, 0, 255);
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(start + i * 37);
+  }
+}
+
+static void kernel_case(size_t index) {
+  test_rng rng = {index * 7919 + 11};
+  /* n <= 100, then from 256 (where a kernel may switch to its vector loop)
+   * in steps of 37: every remainder modulo 32 */
+  const size_t n = index <= 100 ? index : 256 + (index - 101) * 37;
+  guarded a = guarded_alloc(n), b = guarded_alloc(n), b1 = guarded_alloc(1);
+  guarded x = guarded_alloc(n * sizeof(float));
+  fill_codes(&rng, a.p, n);
+  fill_codes(&rng, b.p, n);
+  b1.p[0] = (uint8_t)rng_next(&rng);
+  float* xf = (float*)x.p;
+  for (size_t i = 0; i < n; i++) xf[i] = stress_float(&rng);
+
+  uint8_t table[256];
+  rng_fill_u8(&rng, table, sizeof(table));
+  COMPARE_KERNELS("lut", n, k->lut(n, a.p, out, table));
+
+  const q8_add_params add = random_add_params(&rng);
+  COMPARE_KERNELS("vadd", n, k->vadd(n, a.p, b.p, out, &add));
+
+  q8_add_dq_params* add_dq = malloc(sizeof(*add_dq));
+  random_add_dq_params(&rng, add_dq);
+  COMPARE_KERNELS("vadd_dq", n, k->vadd_dq(n, a.p, b.p, out, add_dq));
+  COMPARE_KERNELS("vadd_dq_c", n, k->vadd_dq_c(n, a.p, b1.p, out, add_dq));
+  free(add_dq);
+
+  const q8_mul_params mul = random_mul_params(&rng);
+  COMPARE_KERNELS("vmul", n, k->vmul(n, a.p, b.p, out, &mul));
+  COMPARE_KERNELS("vmul_c", n, k->vmul_c(n, a.p, b1.p, out, &mul));
+
+  const q8_quantize_params quantize = {stress_scale(&rng, true), rng_zero_point(&rng)};
+  COMPARE_KERNELS("quantize", n, k->quantize(n, xf, out, &quantize));
+
+  const q8_dequantize_params dequantize = {stress_scale(&rng, false), rng_zero_point(&rng)};
+  COMPARE_KERNELS("dequantize", n * sizeof(float), k->dequantize(n, a.p, (float*)out, &dequantize));
+
+  guarded_free(&a);
+  guarded_free(&b);
+  guarded_free(&b1);
+  guarded_free(&x);
+}
 int main(void) {
   if (test_skip_unsupported_isa("elementwise")) return 0;
   test_pools_create(pools);
@@ -416,6 +614,8 @@ int main(void) {
   failed += test_run_cases("unary_pytorch_tables", ref_golden_unary_count, golden_case);
   failed += test_run_cases("quantize_dequantize", 40, convert_case);
   failed += test_run_cases("elementwise_errors", ERROR_CASES, error_case);
+  table_kernels = q8_kernel_table_get(q8_isa_auto)->elementwise;
+  failed += test_run_cases("kernels_vs_scalar", 140, kernel_case);
   test_pools_destroy(pools);
   return failed != 0;
 }

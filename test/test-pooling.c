@@ -6,6 +6,11 @@
  * case on 1, 2, 3 and 7 threads with identical bytes. Then invalid
  * parameters, checking status and message.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, for the kernel cases' guard pages */
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kernels/kernels.h"
 #include "reference-pooling.h"
 #include "test-util.h"
 
@@ -551,6 +556,202 @@ static void error_case(size_t index) {
   test_expect_error(index, s, &err, expectations[index].status, expectations[index].message);
 }
 
+/* --- kernels vs the scalar kernels ------------------------------------- */
+/* The table's pooling kernels (Q8_ISA) against the scalar table's, bit for
+ * bit, called directly: every channel count from 1 to 101 (each tail of any
+ * vector width) and larger ones; tap counts across the 256-tap folding of
+ * 16-bit sums, with all-255 inputs; both zero point rules; 1 to 6 shuffle
+ * groups. Every tap or row ends right at a PROT_NONE page, so a kernel
+ * reading past its channels faults; output bytes between pixels must keep
+ * their sentinel. */
+
+typedef struct guarded {
+  void* map;
+  size_t map_size;
+  uint8_t* p;
+} guarded;
+
+/* n bytes ending at a PROT_NONE page. */
+static guarded guarded_alloc(size_t n) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t data = (n + page - 1) / page * page;
+  guarded g = {.map_size = data + page};
+  g.map = mmap(NULL, g.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(g.map != MAP_FAILED);
+  assert_int_equal(mprotect((char*)g.map + data, page, PROT_NONE), 0);
+  g.p = (uint8_t*)g.map + data - n;
+  return g;
+}
+
+static void guarded_free(guarded* g) {
+  munmap(g->map, g->map_size);
+  g->map = NULL;
+}
+
+static const q8_pooling_config* table_pooling;
+
+/* Up to 64 guarded rows of `channels` bytes (random, or all 255) that the
+ * tap pointers share. */
+enum { KERNEL_ROWS = 64 };
+typedef struct row_pool {
+  guarded rows[KERNEL_ROWS];
+  size_t count;
+} row_pool;
+
+static void row_pool_init(row_pool* pool, size_t count, size_t channels, bool saturated,
+                          test_rng* rng) {
+  pool->count = count < KERNEL_ROWS ? count : KERNEL_ROWS;
+  for (size_t i = 0; i < pool->count; i++) {
+    pool->rows[i] = guarded_alloc(channels);
+    if (saturated)
+      memset(pool->rows[i].p, 255, channels);
+    else
+      rng_fill_u8(rng, pool->rows[i].p, channels);
+  }
+}
+
+static void row_pool_free(row_pool* pool) {
+  for (size_t i = 0; i < pool->count; i++) guarded_free(&pool->rows[i]);
+}
+
+/* count pointers into the pool's rows, at random. */
+static const uint8_t** random_pointers(const row_pool* pool, size_t count, test_rng* rng) {
+  const uint8_t** p = malloc(count * sizeof(*p));
+  for (size_t i = 0; i < count; i++) p[i] = pool->rows[rng_next(rng) % pool->count].p;
+  return p;
+}
+
+static size_t kernel_channels(size_t index, test_rng* rng) {
+  return index < 101 ? index + 1 : (size_t)rng_int(rng, 102, 700);
+}
+
+/* Taps per pixel: small windows, and counts across the 256-tap folding. */
+static size_t kernel_taps(size_t index, test_rng* rng) {
+  switch (index % 6) {
+    case 0: return 9;
+    case 1: return 25;
+    case 2: return (size_t)rng_int(rng, 1, 8);
+    case 3: return (size_t)rng_int(rng, 255, 258);
+    case 4: return (size_t)rng_int(rng, 500, 800);
+    default: return (size_t)rng_int(rng, 10, 60);
+  }
+}
+
+/* Output pixels output_stride apart, in guarded buffers prefilled with a
+ * sentinel: `call` writes the scalar kernel's into expected and the table's
+ * into actual (kernel `k`, buffer `out`). */
+#define COMPARE_POOLING(what, bytes, call)                                    \
+  do {                                                                        \
+    guarded expected_ = guarded_alloc(bytes), actual_ = guarded_alloc(bytes); \
+    memset(expected_.p, 0xA5, bytes);                                         \
+    memset(actual_.p, 0xA5, bytes);                                           \
+    const q8_pooling_config* k = &q8_scalar_pooling_kernels;                  \
+    uint8_t* out = expected_.p;                                               \
+    call;                                                                     \
+    k = table_pooling;                                                        \
+    out = actual_.p;                                                          \
+    call;                                                                     \
+    test_assert_bytes_equal(expected_.p, actual_.p, bytes, what, index);      \
+    guarded_free(&expected_);                                                 \
+    guarded_free(&actual_);                                                   \
+  } while (0)
+
+static q8_avgpool_params random_avgpool_params(test_rng* rng) {
+  q8_avgpool_params p = {.input_zero_point = rng_zero_point(rng),
+                         .output_zero_point = rng_zero_point(rng),
+                         .zero_point_before_rounding = (uint8_t)(rng_next(rng) % 2)};
+  pick_clamp(rng, p.output_zero_point, &p.output_min, &p.output_max);
+  return p;
+}
+
+/* A multiplier: scale ratio over the window, or a power of two (exact
+ * ties). */
+static float random_multiplier(test_rng* rng, size_t window) {
+  if (rng_next(rng) % 3 == 0) return ldexpf(1.0f, (int)rng_int(rng, -12, 2));
+  return rng_scale(rng, 0.01f, 10.0f) / (float)window;
+}
+
+static void pool_kernel_case(size_t index) {
+  test_rng rng = {index * 104729 + 7};
+  const size_t channels = kernel_channels(index, &rng), ks = kernel_taps(index, &rng);
+  const size_t pixels = (size_t)rng_int(&rng, 1, 3);
+  const size_t input_stride = ks + (size_t)rng_int(&rng, 0, 2);
+  const size_t output_stride = channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 9) : 0);
+  const size_t bytes = (pixels - 1) * output_stride + channels;
+  row_pool pool;
+  row_pool_init(&pool, pixels * ks, channels, index % 5 == 3, &rng);
+  const uint8_t** taps = random_pointers(&pool, (pixels - 1) * input_stride + ks, &rng);
+
+  q8_maxpool_params max = {0, 255};
+  pick_clamp(&rng, (int32_t)rng_int(&rng, 0, 255), &max.output_min, &max.output_max);
+  COMPARE_POOLING("maxpool", bytes,
+                  k->maxpool(pixels, ks, channels, taps, input_stride, out, output_stride, &max));
+
+  const q8_avgpool_params avg = random_avgpool_params(&rng);
+  float multipliers[3];
+  for (size_t i = 0; i < pixels; i++) multipliers[i] = random_multiplier(&rng, ks);
+  const size_t multiplier_stride = rng_next(&rng) % 2;
+  COMPARE_POOLING("avgpool", bytes,
+                  k->avgpool(pixels, ks, channels, taps, input_stride, multipliers,
+                             multiplier_stride, out, output_stride, &avg));
+  free(taps);
+  row_pool_free(&pool);
+}
+
+static void gavgpool_kernel_case(size_t index) {
+  test_rng rng = {index * 15485863 + 3};
+  const size_t channels = kernel_channels(index, &rng);
+  const size_t rows =
+      index % 4 == 0 ? (size_t)rng_int(&rng, 255, 600) : (size_t)rng_int(&rng, 1, 64);
+  const size_t stride = channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 40) : 0);
+  guarded input = guarded_alloc((rows - 1) * stride + channels);
+  if (index % 5 == 2)
+    memset(input.p, 255, (rows - 1) * stride + channels);
+  else
+    rng_fill_u8(&rng, input.p, (rows - 1) * stride + channels);
+  const q8_avgpool_params params = random_avgpool_params(&rng);
+  const float multiplier = random_multiplier(&rng, rows);
+  COMPARE_POOLING("gavgpool", channels,
+                  k->gavgpool(rows, channels, input.p, stride, multiplier, out, &params));
+  guarded_free(&input);
+}
+
+static void shuffle_kernel_case(size_t index) {
+  test_rng rng = {index * 7727 + 1};
+  const size_t groups = index % 6 + 1;
+  const size_t group_channels =
+      index < 100 ? index / 6 * 6 % 97 + 1 + index % 5 : (size_t)rng_int(&rng, 40, 300);
+  const size_t channels = groups * group_channels, pixels = (size_t)rng_int(&rng, 1, 3);
+  const size_t pad = rng_next(&rng) % 2 ? 0 : (size_t)rng_int(&rng, 1, 7);
+  const size_t input_stride = channels + pad;
+  const size_t output_stride = channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 7) : 0);
+  guarded input = guarded_alloc((pixels - 1) * input_stride + channels);
+  rng_fill_u8(&rng, input.p, (pixels - 1) * input_stride + channels);
+  COMPARE_POOLING(
+      "shuffle", (pixels - 1) * output_stride + channels,
+      k->shuffle(pixels, groups, group_channels, input.p, input_stride, out, output_stride));
+  guarded_free(&input);
+}
+
+static void bilinear_kernel_case(size_t index) {
+  test_rng rng = {index * 3571 + 9};
+  const size_t channels = kernel_channels(index, &rng), pixels = (size_t)rng_int(&rng, 1, 3);
+  const size_t output_stride = channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 9) : 0);
+  row_pool pool;
+  row_pool_init(&pool, 4 * pixels, channels, false, &rng);
+  const uint8_t** corners = random_pointers(&pool, 4 * pixels, &rng);
+  float lambdas[12];
+  for (size_t i = 0; i < 2 * pixels; i++) { /* (l0, l1) pairs: l1 = 1 - l0, or anything */
+    const float l0 = rng_next(&rng) % 4 == 0 ? 0.5f : rng_float(&rng, 0.0f, 1.0f);
+    lambdas[2 * i] = l0;
+    lambdas[2 * i + 1] = rng_next(&rng) % 4 == 0 ? rng_float(&rng, 0.0f, 1.5f) : 1.0f - l0;
+  }
+  const int32_t zero_point = rng_zero_point(&rng);
+  COMPARE_POOLING("bilinear", (pixels - 1) * output_stride + channels,
+                  k->bilinear(pixels, channels, corners, lambdas, out, output_stride, zero_point));
+  free(corners);
+  row_pool_free(&pool);
+}
 int main(void) {
   if (test_skip_unsupported_isa("pooling")) return 0;
   test_pools_create(pools);
@@ -563,6 +764,11 @@ int main(void) {
   failed += test_run_cases("resize2d", 40, resize_case);
   failed += test_run_cases("softmax", 24, softmax_case);
   failed += test_run_cases("pooling_errors", ERROR_CASES, error_case);
+  table_pooling = q8_kernel_table_get(q8_isa_auto)->pooling;
+  failed += test_run_cases("pool_kernels_vs_scalar", 130, pool_kernel_case);
+  failed += test_run_cases("gavgpool_kernel_vs_scalar", 130, gavgpool_kernel_case);
+  failed += test_run_cases("shuffle_kernel_vs_scalar", 130, shuffle_kernel_case);
+  failed += test_run_cases("bilinear_kernel_vs_scalar", 130, bilinear_kernel_case);
   test_pools_destroy(pools);
   return failed != 0;
 }

@@ -11,6 +11,6 @@ const q8_kernel_table q8_avx2_kernels = {
              .igemm = q8_igemm_ukernel_2x16c4__avx2,
              .gemm_dq = q8_gemm_dq_ukernel_2x16c4__avx2},
     .dwconv = {.cr = 16, .dwconv = q8_dwconv_ukernel_16c__avx2},
-    .elementwise = &q8_scalar_elementwise_kernels,
-    .pooling = &q8_scalar_pooling_kernels,
+    .elementwise = &q8_avx2_elementwise_kernels, /* avx2-families.c */
+    .pooling = &q8_avx2_pooling_kernels,
 };

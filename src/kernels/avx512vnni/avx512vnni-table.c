@@ -11,6 +11,7 @@ const q8_kernel_table q8_avx512vnni_kernels = {
              .igemm = q8_igemm_ukernel_7x32c4__avx512vnni,
              .gemm_dq = q8_gemm_dq_ukernel_7x32c4__avx512vnni},
     .dwconv = {.cr = 32, .dwconv = q8_dwconv_ukernel_32c__avx512vnni},
-    .elementwise = &q8_scalar_elementwise_kernels,
-    .pooling = &q8_scalar_pooling_kernels,
+    /* AVX-512 CPUs have AVX2: its families (512-bit did not pay there) */
+    .elementwise = &q8_avx2_elementwise_kernels,
+    .pooling = &q8_avx2_pooling_kernels,
 };
