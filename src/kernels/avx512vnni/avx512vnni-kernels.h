@@ -20,4 +20,9 @@ void q8_dwconv_ukernel_32c__avx512vnni(size_t channels, size_t output_pixels, si
                                        size_t a_offset, const uint8_t* zero,
                                        const q8_requant_params* params);
 
+/* Elementwise family (helper "x86fam"; avx512vnni-families.c): the table
+ * lookup, 32 bytes per step; the other kernels are the AVX2 ones. */
+void q8_lut_ukernel_32__avx512vnni(size_t n, const uint8_t* x, uint8_t* y,
+                                   const uint8_t table[256]);
+
 #endif
