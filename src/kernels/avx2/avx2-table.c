@@ -6,10 +6,10 @@
 const q8_kernel_table q8_avx2_kernels = {
     .isa = q8_isa_avx2,
     .name = "avx2",
-    .gemm = {.mr = 2, .nr = 16, .kr = 4,
-             .gemm = q8_gemm_ukernel_2x16c4__avx2,
-             .igemm = q8_igemm_ukernel_2x16c4__avx2,
-             .gemm_dq = q8_gemm_dq_ukernel_2x16c4__avx2},
+    .gemm = {.mr = 7, .nr = 32, .kr = 4,
+             .gemm = q8_gemm_ukernel_7x32c4__avx2,
+             .igemm = q8_igemm_ukernel_7x32c4__avx2,
+             .gemm_dq = q8_gemm_dq_ukernel_7x32c4__avx2},
     .dwconv = {.cr = 16, .dwconv = q8_dwconv_ukernel_16c__avx2},
     .elementwise = &q8_avx2_elementwise_kernels, /* avx2-families.c */
     .pooling = &q8_avx2_pooling_kernels,
