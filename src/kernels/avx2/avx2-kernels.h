@@ -14,10 +14,20 @@ void q8_igemm_ukernel_7x32c4__avx2(size_t mr, size_t nc, size_t kc, size_t ks,
 void q8_gemm_dq_ukernel_7x32c4__avx2(size_t mr, size_t nc, size_t kc, const uint8_t* a,
                                      size_t a_stride, const void* w, float* c, size_t c_stride,
                                      const q8_gemm_dq_params* params);
-void q8_dwconv_ukernel_16c__avx2(size_t channels, size_t output_pixels, size_t ks,
+void q8_dwconv_ukernel_32c__avx2(size_t channels, size_t output_pixels, size_t ks,
                                  const uint8_t* const* input, size_t input_stride, const void* w,
                                  uint8_t* output, size_t output_stride, size_t a_offset,
                                  const uint8_t* zero, const q8_requant_params* params);
+void q8_dwconv_ukernel_32c3x3__avx2(size_t channels, size_t output_pixels, size_t ks,
+                                    const uint8_t* const* input, size_t input_stride,
+                                    const void* w, uint8_t* output, size_t output_stride,
+                                    size_t a_offset, const uint8_t* zero,
+                                    const q8_requant_params* params);
+void q8_dwconv_ukernel_32c5x5__avx2(size_t channels, size_t output_pixels, size_t ks,
+                                    const uint8_t* const* input, size_t input_stride,
+                                    const void* w, uint8_t* output, size_t output_stride,
+                                    size_t a_offset, const uint8_t* zero,
+                                    const q8_requant_params* params);
 
 /* Elementwise and pooling families (helper "x86fam"; avx2-families.c): the
  * elementwise kernels take 32 elements per step; the pooling kernels 32

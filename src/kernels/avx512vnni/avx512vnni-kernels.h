@@ -19,6 +19,16 @@ void q8_dwconv_ukernel_32c__avx512vnni(size_t channels, size_t output_pixels, si
                                        const void* w, uint8_t* output, size_t output_stride,
                                        size_t a_offset, const uint8_t* zero,
                                        const q8_requant_params* params);
+void q8_dwconv_ukernel_32c3x3__avx512vnni(size_t channels, size_t output_pixels, size_t ks,
+                                          const uint8_t* const* input, size_t input_stride,
+                                          const void* w, uint8_t* output, size_t output_stride,
+                                          size_t a_offset, const uint8_t* zero,
+                                          const q8_requant_params* params);
+void q8_dwconv_ukernel_32c5x5__avx512vnni(size_t channels, size_t output_pixels, size_t ks,
+                                          const uint8_t* const* input, size_t input_stride,
+                                          const void* w, uint8_t* output, size_t output_stride,
+                                          size_t a_offset, const uint8_t* zero,
+                                          const q8_requant_params* params);
 
 /* Elementwise family (helper "x86fam"; avx512vnni-families.c): the table
  * lookup, 32 bytes per step; the other kernels are the AVX2 ones. */

@@ -1,65 +1,98 @@
 /*
- * Depthwise convolution, any kernel size, 32 channels per packed block
- * (CR = 32). Each tap widens 32 inputs (u8) and weights (s8) to int16; their
- * products fit int16 exactly (|x * w| <= 255 * 128), so vpmullw and a sign
- * extension to int32 give exact sums. Channel tails use masked loads and
- * stores, so no byte past `channels` is touched.
+ * Depthwise convolution, any kernel size, CR = 32, AVX-512 VNNI (arithmetic
+ * and channel order: dwconv-32c-avx512vnni.h, ../avx2/dwconv-32c-x86.h).
+ * The taps of a pixel are taken by quads: 4 input rows are interleaved (8
+ * in-lane unpacks per 32 channels) and multiplied by the block's weight
+ * quads with 4 vpdpbusd; the last 1-3 taps form a quad padded with zeros. A
+ * block's weights are rearranged once for all its pixels (up to
+ * Q8_DW32_MAX_BUFFERED_KS taps; beyond, per use).
  */
-#include <immintrin.h>
-
-#include "../avx2/x86-common.h"
 #include "avx512vnni-kernels.h"
+#include "dwconv-32c-avx512vnni.h"
 
-enum { CR = 32 };
+/* Weights of taps 4g..4g+3 (zeros past ks) as quads. */
+Q8_INLINE void weight_quad(const int8_t* wp, size_t ks, size_t g, __m256i q[4]) {
+  __m256i x[4];
+  for (size_t r = 0; r < 4; r++) {
+    x[r] = 4 * g + r < ks ? _mm256_loadu_si256((const __m256i*)(wp + (4 * g + r) * Q8_DW32_CR))
+                          : _mm256_setzero_si256();
+  }
+  q8_dw32_quads(x[0], x[1], x[2], x[3], q);
+}
+
+/* Taps 4g..4g+n-1 (n constant) of one pixel into acc (and sum). */
+Q8_INLINE void tap_quad(const q8_dw32_args* d, const uint8_t* const* taps, size_t g, size_t n,
+                        size_t c0, __mmask32 mask, const __m256i* wbuf, const int8_t* wp,
+                        __m256i acc[4], __m256i sum[4], int subtract, int has_offset,
+                        int partial) {
+  __m256i x[4], q[4];
+  for (size_t r = 0; r < n; r++) {
+    x[r] = q8_dw32_vnni_load(q8_dw32_row(d, taps[4 * g + r], has_offset) + c0, mask, partial);
+  }
+  q8_dw32_vnni_quads(x, n, q);
+  __m256i wtmp[4];
+  const __m256i* w = wbuf + 4 * g;
+  if (d->ks > Q8_DW32_MAX_BUFFERED_KS) {
+    weight_quad(wp, d->ks, g, wtmp);
+    w = wtmp;
+  }
+  q8_dw32_vnni_dot(acc, sum, q, w, subtract);
+}
+
+Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block, __mmask32 mask,
+                            const q8_dw32_output* o, int subtract, int has_offset, int partial) {
+  const size_t ks = d->ks, quads = ks / 4, rest = ks % 4;
+  const int8_t* wp = q8_dw32_weights(block);
+  const char* tail = q8_dw32_tail(block, ks);
+  __m256i wbuf[Q8_DW32_MAX_BUFFERED_KS];
+  if (ks <= Q8_DW32_MAX_BUFFERED_KS) {
+    for (size_t g = 0; g < (ks + 3) / 4; g++) weight_quad(wp, ks, g, wbuf + 4 * g);
+  }
+  __m256i bias[4];
+  __m256 mult[4];
+  for (size_t i = 0; i < 4; i++) bias[i] = q8_dw32_lanes(block, i);
+  const int below_one = q8_dw32_load_multipliers(tail, mult);
+
+  for (size_t p = 0; p < d->output_pixels; p++) {
+    const uint8_t* const* taps = d->input + p * d->input_stride;
+    __m256i acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+    __m256i sum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                      _mm256_setzero_si256()};
+    for (size_t g = 0; g < quads; g++) {
+      tap_quad(d, taps, g, 4, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial);
+    }
+    switch (rest) {
+      case 1: tap_quad(d, taps, quads, 1, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
+      case 2: tap_quad(d, taps, quads, 2, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
+      case 3: tap_quad(d, taps, quads, 3, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
+      default: break;
+    }
+    if (subtract) q8_dw32_vnni_subtract(acc, sum, tail);
+    q8_dw32_vnni_store(d->output + p * d->output_stride + c0, q8_dw32_requantize(acc, mult, o, below_one),
+                       mask, partial);
+  }
+}
+
+Q8_INLINE void dwconv_any(const q8_dw32_args* d, int subtract, int has_offset) {
+  const q8_dw32_output o = q8_dw32_output_init(d->params);
+  const size_t block_bytes = q8_dw32_block_bytes(d->ks);
+  const size_t full = d->channels - d->channels % Q8_DW32_CR;
+  const char* block = (const char*)d->w;
+  for (size_t c0 = 0; c0 < full; c0 += Q8_DW32_CR, block += block_bytes) {
+    dwconv_block(d, c0, block, q8_dw32_vnni_mask(Q8_DW32_CR), &o, subtract, has_offset, 0);
+  }
+  if (full != d->channels) {
+    dwconv_block(d, full, block, q8_dw32_vnni_mask(d->channels - full), &o, subtract, has_offset,
+                 1);
+  }
+}
 
 void q8_dwconv_ukernel_32c__avx512vnni(size_t channels, size_t output_pixels, size_t ks,
                                        const uint8_t* const* input, size_t input_stride,
                                        const void* w, uint8_t* output, size_t output_stride,
                                        size_t a_offset, const uint8_t* zero,
                                        const q8_requant_params* params) {
-  const __m512 vlo = _mm512_set1_ps((float)((int32_t)params->output_min - params->output_zero_point));
-  const __m512 vhi = _mm512_set1_ps((float)((int32_t)params->output_max - params->output_zero_point));
-  const __m512i vozp = _mm512_set1_epi32(params->output_zero_point);
-  const int subtract = params->subtract_row_sums;
-  for (size_t p = 0; p < output_pixels; p++) {
-    const uint8_t* const* taps = input + p * input_stride;
-    uint8_t* out = output + p * output_stride;
-    const char* block = (const char*)w;
-    for (size_t c0 = 0; c0 < channels; c0 += CR) {
-      const size_t n = channels - c0 < CR ? channels - c0 : CR;
-      const __mmask32 mask = n == CR ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << n) - 1u);
-      __m512i vacc0 = _mm512_loadu_si512(block);
-      __m512i vacc1 = _mm512_loadu_si512(block + 64);
-      __m512i vsum0 = _mm512_setzero_si512(), vsum1 = _mm512_setzero_si512();
-      const int8_t* wp = (const int8_t*)(block + CR * sizeof(int32_t));
-      for (size_t k = 0; k < ks; k++) {
-        const uint8_t* x = q8_x86_indirect_row(taps[k], a_offset, zero) + c0;
-        const __m512i vx = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(mask, x));
-        const __m512i vw =
-            _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)(wp + k * CR)));
-        const __m512i vprod = _mm512_mullo_epi16(vx, vw);
-        vacc0 = _mm512_add_epi32(vacc0, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(vprod)));
-        vacc1 = _mm512_add_epi32(vacc1, _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(vprod, 1)));
-        if (subtract) {
-          vsum0 = _mm512_add_epi32(vsum0, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(vx)));
-          vsum1 = _mm512_add_epi32(vsum1, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(vx, 1)));
-        }
-      }
-      const char* tail = (const char*)q8_x86_align4(wp + ks * CR);
-      if (subtract) {
-        vacc0 = _mm512_sub_epi32(vacc0, _mm512_mullo_epi32(_mm512_loadu_si512(tail), vsum0));
-        vacc1 = _mm512_sub_epi32(vacc1, _mm512_mullo_epi32(_mm512_loadu_si512(tail + 64), vsum1));
-      }
-      const float* mult = (const float*)(tail + CR * sizeof(int32_t));
-      __m512 vf0 = _mm512_mul_ps(_mm512_cvtepi32_ps(vacc0), _mm512_loadu_ps(mult));
-      __m512 vf1 = _mm512_mul_ps(_mm512_cvtepi32_ps(vacc1), _mm512_loadu_ps(mult + 16));
-      vf0 = _mm512_min_ps(_mm512_max_ps(vf0, vlo), vhi);
-      vf1 = _mm512_min_ps(_mm512_max_ps(vf1, vlo), vhi);
-      const __m128i vq0 = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(vf0), vozp));
-      const __m128i vq1 = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(vf1), vozp));
-      const __m256i vq = _mm256_inserti128_si256(_mm256_castsi128_si256(vq0), vq1, 1);
-      _mm256_mask_storeu_epi8(out + c0, mask, vq);
-      block = tail + 2 * CR * sizeof(int32_t);
-    }
-  }
+  const q8_dw32_args d = {channels, output_pixels, ks, input, input_stride, w,
+                          output, output_stride, a_offset, zero, params};
+  Q8_DW32_DISPATCH(dwconv_any, &d);
 }

@@ -1,0 +1,181 @@
+/*
+ * Depthwise 3x3 (ks == 9), CR = 32, AVX-512 VNNI, single pass over each
+ * block's pixels. Each of the 3 columns of the tap grid (taps[r * 3 + c],
+ * ../avx2/dwconv-32c-x86.h) is one quad of rows [0, 1, 2, zero] per channel
+ * for vpdpbusd. Along a run of pixels whose windows move by 1 or 2 columns
+ * (q8_dw32_find_runs) a column is loaded and interleaved once (3 loads, 8
+ * in-lane unpacks) and added at once to every pixel that uses it, so a
+ * stride-1 pixel costs one column and 12 vpdpbusd for its 288
+ * multiply-adds. The accumulators of the next pixels stay in registers
+ * under rotating names (three pixels per iteration for stride 1, two for
+ * stride 2). This is q8_dw32_vnni_square written out for KW = 3: GCC keeps
+ * this form in registers better (about 10% faster, measured). Calls with
+ * weight zero points go to the any-ks kernel.
+ */
+#include "avx512vnni-kernels.h"
+#include "dwconv-32c-avx512vnni.h"
+
+/* What the pixels of one block share. */
+typedef struct block_state {
+  const q8_dw32_args* d;
+  size_t c0;
+  __mmask32 mask;
+  const q8_dw32_output* o;
+  __m256i w[3][4]; /* weight quads of columns 0, 1, 2 */
+  __m256i bias[4];
+  __m256 mult[4];
+} block_state;
+
+/* Column kx of a pixel's taps as quads. */
+Q8_INLINE void load_column(const block_state* b, const uint8_t* const* taps, size_t kx,
+                           __m256i q[4], int has_offset, int partial) {
+  __m256i r[3];
+  for (size_t i = 0; i < 3; i++) {
+    r[i] = q8_dw32_vnni_load(q8_dw32_row(b->d, taps[3 * i + kx], has_offset) + b->c0, b->mask,
+                             partial);
+  }
+  q8_dw32_quads(r[0], r[1], r[2], _mm256_setzero_si256(), q);
+}
+
+/* acc = (the bias, or acc) + quads q times the weights of column kx. */
+Q8_INLINE void dot(const block_state* b, __m256i acc[4], const __m256i q[4], size_t kx,
+                   int from_bias) {
+  for (size_t i = 0; i < 4; i++) {
+    acc[i] = _mm256_dpbusd_epi32(from_bias ? b->bias[i] : acc[i], q[i], b->w[kx][i]);
+  }
+}
+
+Q8_INLINE void store_pixel(const block_state* b, size_t p, const __m256i acc[4], int below_one,
+                           int partial) {
+  q8_dw32_vnni_store(b->d->output + p * b->d->output_stride + b->c0,
+                     q8_dw32_requantize(acc, b->mult, b->o, below_one), b->mask, partial);
+}
+
+Q8_INLINE const uint8_t* const* taps_of(const block_state* b, size_t p) {
+  return b->d->input + p * b->d->input_stride;
+}
+
+/* Stride 1, pixel p: its new column 2 completes x (pixel p), adds to y
+ * (pixel p + 1) and starts z (pixel p + 2). */
+Q8_INLINE void step1(const block_state* b, size_t p, __m256i x[4], __m256i y[4], __m256i z[4],
+                     int below_one, int has_offset, int partial) {
+  __m256i q[4];
+  load_column(b, taps_of(b, p), 2, q, has_offset, partial);
+  dot(b, x, q, 2, 0);
+  store_pixel(b, p, x, below_one, partial);
+  dot(b, y, q, 1, 0);
+  dot(b, z, q, 0, 1);
+}
+
+/* Stride 2, pixel p: its new columns 1 and 2 complete x (pixel p); column 2
+ * starts y (pixel p + 1). */
+Q8_INLINE void step2(const block_state* b, size_t p, __m256i x[4], __m256i y[4], int below_one,
+                     int has_offset, int partial) {
+  __m256i q[4];
+  load_column(b, taps_of(b, p), 1, q, has_offset, partial);
+  dot(b, x, q, 1, 0);
+  load_column(b, taps_of(b, p), 2, q, has_offset, partial);
+  dot(b, x, q, 2, 0);
+  store_pixel(b, p, x, below_one, partial);
+  dot(b, y, q, 0, 1);
+}
+
+/* The pixels of one run: the first loads its 3 columns, which also start
+ * the next pixels of a stride-1 or stride-2 run. */
+Q8_INLINE void run_pixels(const block_state* st, const q8_dw32_run* run, int below_one,
+                          int has_offset, int partial) {
+  __m256i a[4], b[4], c[4], q[4];
+  size_t p = run->start;
+  const size_t end = run->start + run->count;
+  const uint8_t* const* taps = taps_of(st, p);
+  load_column(st, taps, 0, q, has_offset, partial);
+  dot(st, a, q, 0, 1);
+  load_column(st, taps, 1, q, has_offset, partial);
+  dot(st, a, q, 1, 0);
+  if (run->shift == 1) dot(st, b, q, 0, 1);
+  load_column(st, taps, 2, q, has_offset, partial);
+  dot(st, a, q, 2, 0);
+  store_pixel(st, p++, a, below_one, partial);
+  if (run->shift == 1) {
+    dot(st, b, q, 1, 0);
+    dot(st, c, q, 0, 1);
+    for (;;) {
+      if (p >= end) break;
+      step1(st, p++, b, c, a, below_one, has_offset, partial);
+      if (p >= end) break;
+      step1(st, p++, c, a, b, below_one, has_offset, partial);
+      if (p >= end) break;
+      step1(st, p++, a, b, c, below_one, has_offset, partial);
+    }
+  } else if (run->shift == 2) {
+    dot(st, b, q, 0, 1);
+    for (;;) {
+      if (p >= end) break;
+      step2(st, p++, b, a, below_one, has_offset, partial);
+      if (p >= end) break;
+      step2(st, p++, a, b, below_one, has_offset, partial);
+    }
+  }
+}
+
+Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block, __mmask32 mask,
+                            const q8_dw32_output* o, const q8_dw32_run* runs, size_t run_count,
+                            int has_offset, int partial) {
+  block_state st = {.d = d, .c0 = c0, .mask = mask, .o = o};
+  const int8_t* wp = q8_dw32_weights(block);
+  for (size_t kx = 0; kx < 3; kx++) {
+    q8_dw32_vnni_column col;
+    q8_dw32_vnni_column_weights(wp, 3, kx, &col);
+    for (size_t i = 0; i < 4; i++) st.w[kx][i] = col.v[0][i];
+  }
+  for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
+  if (q8_dw32_load_multipliers(q8_dw32_tail(block, 9), st.mult)) {
+    for (size_t r = 0; r < run_count; r++) run_pixels(&st, &runs[r], 1, has_offset, partial);
+  } else {
+    for (size_t r = 0; r < run_count; r++) run_pixels(&st, &runs[r], 0, has_offset, partial);
+  }
+}
+
+/* Pixels [p0, p0 + n): their runs, found once, then block by block. */
+Q8_INLINE void dwconv_chunk(const q8_dw32_args* d, const q8_dw32_output* o, size_t p0, size_t n,
+                            int has_offset) {
+  q8_dw32_run runs[Q8_DW32_CHUNK_PIXELS];
+  const size_t run_count = q8_dw32_find_runs(d, 3, p0, n, q8_dw32_vnni_window_shift_is, runs);
+  const size_t block_bytes = q8_dw32_block_bytes(9);
+  const size_t full = d->channels - d->channels % Q8_DW32_CR;
+  const char* block = (const char*)d->w;
+  for (size_t c0 = 0; c0 < full; c0 += Q8_DW32_CR, block += block_bytes) {
+    dwconv_block(d, c0, block, q8_dw32_vnni_mask(Q8_DW32_CR), o, runs, run_count, has_offset, 0);
+  }
+  if (full != d->channels) {
+    dwconv_block(d, full, block, q8_dw32_vnni_mask(d->channels - full), o, runs, run_count,
+                 has_offset, 1);
+  }
+}
+
+Q8_INLINE void dwconv_3x3(const q8_dw32_args* d, int has_offset) {
+  const q8_dw32_output o = q8_dw32_output_init(d->params);
+  for (size_t p0 = 0; p0 < d->output_pixels; p0 += Q8_DW32_CHUNK_PIXELS) {
+    const size_t n = d->output_pixels - p0;
+    dwconv_chunk(d, &o, p0, n < Q8_DW32_CHUNK_PIXELS ? n : Q8_DW32_CHUNK_PIXELS, has_offset);
+  }
+}
+
+void q8_dwconv_ukernel_32c3x3__avx512vnni(size_t channels, size_t output_pixels, size_t ks,
+                                          const uint8_t* const* input, size_t input_stride,
+                                          const void* w, uint8_t* output, size_t output_stride,
+                                          size_t a_offset, const uint8_t* zero,
+                                          const q8_requant_params* params) {
+  if (params->subtract_row_sums) {
+    q8_dwconv_ukernel_32c__avx512vnni(channels, output_pixels, ks, input, input_stride, w, output,
+                                      output_stride, a_offset, zero, params);
+    return;
+  }
+  const q8_dw32_args d = {channels, output_pixels, ks, input, input_stride, w,
+                          output, output_stride, a_offset, zero, params};
+  if (a_offset != 0) {
+    dwconv_3x3(&d, 1);
+  } else {
+    dwconv_3x3(&d, 0);
+  }
+}
