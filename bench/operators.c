@@ -146,8 +146,10 @@ static void register_gemm_shape(q8_isa isa, size_t m, size_t k, size_t n) {
 }
 
 void q8_bench_register_gemm(void) {
+  /* The last two: MobileNetV2's narrow 1x1 projections (N = 16, 24). */
   static const size_t shapes[][3] = {{3136, 576, 64}, {196, 1152, 256}, {49, 960, 160},
-                                     {1, 1280, 1000}, {3136, 64, 64},  {784, 128, 512}};
+                                     {1, 1280, 1000}, {3136, 64, 64},  {784, 128, 512},
+                                     {12544, 32, 16}, {3136, 144, 24}};
   for (size_t i = 0; i < bench_isa_count; i++) {
     if (!q8_isa_supported(bench_isas[i])) continue;
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
