@@ -946,6 +946,78 @@ class Stack(nn.Module):
         return torch.stack([x, F.relu(x)], 1).flatten(1, 2)
 
 
+class SiluNet(nn.Module):
+    """nn.SiLU / F.silu: no quantized kernel, FX runs them in fp32."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.act = nn.SiLU()
+        self.conv2 = nn.Conv2d(8, 20, 1)
+        self.conv3 = nn.Conv2d(20, 4, 3)
+
+    def forward(self, x):
+        x = self.conv2(self.act(self.conv(x)))
+        return self.conv3(F.silu(x))
+
+
+class GeluMlp(nn.Module):
+    """Transformer-style MLP on [B, T, C]: Linear, GELU (fp32 under FX), Linear."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.fc = nn.Linear(16, 40)
+        self.act = nn.GELU(approximate=approximate)
+        self.fc2 = nn.Linear(40, 8)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc(x)))
+
+
+class DynamicActivations(nn.Module):
+    """Float activations between dynamically quantized linears."""
+
+    def __init__(self):
+        super().__init__()
+        self.fcs = nn.ModuleList(nn.Linear(24, 24) for _ in range(9))
+        self.acts = nn.ModuleList([nn.GELU(), nn.Tanh(), nn.Sigmoid(), nn.SiLU(), nn.Hardswish(),
+                                   nn.LeakyReLU(0.2), nn.ReLU6(), nn.GELU(approximate="tanh"),
+                                   nn.Hardsigmoid()])
+
+    def forward(self, x):
+        for fc, act in zip(self.fcs, self.acts):
+            x = act(fc(x))
+        return x
+
+
+class Fpn(nn.Module):
+    """FPN / UNet style: resizes to another tensor's size (size=b.shape[-2:] and
+    (a.size(2), a.size(3))), adds and concatenates with the lateral path."""
+
+    def __init__(self, functional=True):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, 1, 1)
+        self.c2 = nn.Conv2d(8, 8, 3, 2, 1)
+        self.c3 = nn.Conv2d(8, 8, 3, 2, 1)
+        self.functional = functional
+        self.add = torch.ao.nn.quantized.FloatFunctional()
+        self.cat = torch.ao.nn.quantized.FloatFunctional()
+        self.cat2 = torch.ao.nn.quantized.FloatFunctional()
+
+    def forward(self, x):
+        a = self.c1(x)
+        b = self.c2(a)
+        size = b.shape[-2:]
+        c = self.c3(b)
+        top = F.interpolate(c, size=size, mode="nearest")
+        up = F.interpolate(b, size=(a.size(2), a.size(3)), mode="bilinear", align_corners=False)
+        if self.functional:
+            y = self.cat.cat([a, self.add.add(up, a)], 1)
+            return self.cat2.cat([y[:, :, ::2, ::2], top], 1)
+        y = torch.cat([a, up + a], 1)
+        return torch.cat([y[:, :, ::2, ::2], top], 1)
+
+
 def quantize_fx(model, shape, per_channel=False):
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
@@ -1033,6 +1105,12 @@ def zoo_models():
         "fx_upsample_modules": (fx(UpsampleModules, img), img),
         "fx_stack": (fx(Stack, img), img),
         "fx_reflect_conv": (fx(ReflectConv, img), img),
+        "fx_silu": (fx(SiluNet, img), img),
+        "fx_gelu_mlp": (fx(GeluMlp, (2, 5, 16)), (2, 5, 16)),
+        "fx_gelu_tanh_mlp": (fx(lambda: GeluMlp("tanh"), (2, 5, 16)), (2, 5, 16)),
+        "dynamic_activations": (dynamic(DynamicActivations, {nn.Linear}), (3, 24)),
+        "eager_fpn": (eager(Fpn, (1, 3, 16, 16)), (1, 3, 16, 16)),
+        "fx_fpn": (fx(lambda: Fpn(False), (1, 3, 16, 16)), (1, 3, 16, 16)),
     }
 
 
@@ -1087,6 +1165,11 @@ COMMITTED_ZOO = [
     ("eager_reflect_conv", "trace"),     # padding_mode='reflect' (.pt: packed with padding 0)
     ("fx_upsample_modules", "trace"),    # fp32 nearest / bilinear (both ATen kernels)
     ("fx_stack", "script"),              # aten::stack
+    ("fx_silu", "trace"),                # fp32 silu between dequantize and quantize
+    ("fx_gelu_mlp", "script"),           # fp32 gelu on [B, T, C]
+    ("dynamic_activations", "trace"),    # fp32 activations after dynamic linears
+    ("eager_fpn", "script"),             # interpolate to x.shape[-2:] (aten::slice.t), strided slices
+    ("fx_fpn", "trace"),                 # the same traced: sizes from aten::size
 ]
 
 

@@ -154,6 +154,45 @@ Q8_API q8_status q8_unary_setup(q8_operator* op, size_t batch, size_t channels, 
                                 q8_error* error);
 
 /* ---------------------------------------------------------------------------
+ * Elementwise activations of fp32 tensors: the float ops FX graph mode
+ * leaves between a dequantize and a quantize (SiLU, GELU), and activations
+ * after a dynamic linear. ATen's scalar formulas, fp32 (no contraction):
+ *   clamp        min(max(x, min), max) (relu, relu6, hardtanh, clamp)
+ *   leaky_relu   x > 0 ? x : x * negative_slope
+ *   hardsigmoid  min(max(x + 3, 0), 6) / 6
+ *   hardswish    x * min(max(x + 3, 0), 6) / 6
+ *   sigmoid      1 / (1 + expf(-x))
+ *   tanh         tanhf(x)
+ *   silu         x / (1 + expf(-x))
+ *   gelu         x * 0.5 * (1 + erff(x * M_SQRT1_2))
+ *   gelu_tanh    0.5 * x * (1 + tanhf(sqrt(2 / pi) * fmaf(0.044715, x * x * x, x)))
+ * The first four are exact. For the others ATen evaluates blocks of 16
+ * elements with SLEEF's (or its own, erf) vectorized functions and libm on
+ * the rest, so results can differ from PyTorch's by a few float ulps.
+ */
+typedef enum q8_unary_f32_kind {
+  q8_unary_f32_clamp = 0,
+  q8_unary_f32_leaky_relu,
+  q8_unary_f32_hardsigmoid,
+  q8_unary_f32_hardswish,
+  q8_unary_f32_sigmoid,
+  q8_unary_f32_tanh,
+  q8_unary_f32_silu,
+  q8_unary_f32_gelu,
+  q8_unary_f32_gelu_tanh,
+  q8_unary_f32_kind_count
+} q8_unary_f32_kind;
+
+/* params: clamp.min / clamp.max (NaN-free, min <= max; +-INFINITY for no
+ * bound) and leaky_relu.negative_slope (finite); NULL for the other kinds. */
+Q8_API q8_status q8_unary_f32_create(q8_unary_f32_kind kind, const q8_unary_params* params,
+                                     q8_isa isa, q8_operator** op_out, q8_error* error);
+
+/* count elements (at least 1); input and output may be the same buffer. */
+Q8_API q8_status q8_unary_f32_setup(q8_operator* op, size_t count, const float* input,
+                                    float* output, q8_error* error);
+
+/* ---------------------------------------------------------------------------
  * Batch normalization of quantized activations (quantized::batch_norm2d,
  * batch_norm1d and their _relu forms): per channel c,
  *   inv_sigma = f32(1.0 / (double)sqrtf(variance[c] + epsilon))

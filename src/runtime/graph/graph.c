@@ -450,11 +450,17 @@ static const op_name op_names[] = {
     {"aten::cat", q8_op_cat, false},
     {"aten::stack", q8_op_stack, false},
     {"quantized::hardswish", q8_op_hardswish, false},
+    {"aten::hardswish", q8_op_hardswish, false},
+    {"aten::hardswish_", q8_op_hardswish, false},
+    {"aten::silu", q8_op_silu, false},
+    {"aten::silu_", q8_op_silu, false},
+    {"aten::gelu", q8_op_gelu, false},
     {"aten::hardsigmoid", q8_op_hardsigmoid, false},
     {"aten::hardsigmoid_", q8_op_hardsigmoid, false},
     {"aten::sigmoid", q8_op_sigmoid, false},
     {"aten::sigmoid_", q8_op_sigmoid, false},
     {"aten::tanh", q8_op_tanh, false},
+    {"aten::tanh_", q8_op_tanh, false},
     {"aten::relu", q8_op_relu, false},
     {"aten::relu_", q8_op_relu, false},
     {"quantized::relu6", q8_op_hardtanh, false},
@@ -549,6 +555,7 @@ q8_value_kind q8_op_output_kind(q8_op_kind kind) {
     case q8_op_compare:
     case q8_op_guard: return q8_value_bool;
     case q8_op_sizes:
+    case q8_op_list_slice:
     case q8_op_list_construct: return q8_value_int_list;
     default: return q8_value_tensor;
   }
@@ -583,8 +590,11 @@ q8_tensor_dtype q8_op_output_dtype(const q8_graph* graph, q8_op_kind kind, const
     case q8_op_sigmoid:
     case q8_op_tanh:
     case q8_op_hardsigmoid:
+    case q8_op_hardswish:
     case q8_op_leaky_relu:
-      /* On a dynamic linear's fp32 output they stay fp32. */
+    case q8_op_silu:
+    case q8_op_gelu:
+      /* On fp32 (a dynamic linear's output, FX's float ops) they stay fp32. */
       return graph->values[inputs[0]].dtype == q8_tensor_float32 ? q8_tensor_float32 : q8_tensor_quint8;
     case q8_op_cat: {
       const q8_value* list = &graph->values[inputs[0]];
@@ -693,6 +703,8 @@ static uint32_t node_rank(const q8_graph* graph, const q8_node* node) {
     case q8_op_relu:
     case q8_op_hardtanh:
     case q8_op_leaky_relu:
+    case q8_op_silu:
+    case q8_op_gelu:
     case q8_op_identity:
     case q8_op_contiguous:
     case q8_op_softmax:
@@ -873,6 +885,7 @@ q8_op_kind q8_op_kind_from_name(const char* name, const char* overload, bool* re
     if ((op_names[i].kind == q8_op_len || op_names[i].kind == q8_op_list_item) &&
         strcmp(overload, "t") != 0)
       return q8_op_unknown;
+    if (op_names[i].kind == q8_op_slice && strcmp(overload, "t") == 0) return q8_op_list_slice;
     if (op_names[i].kind == q8_op_slice && strcmp(overload, "Tensor") != 0) return q8_op_unknown;
     if (op_names[i].kind == q8_op_softmax_float && strcmp(overload, "int") != 0) return q8_op_unknown;
     if ((op_names[i].kind == q8_op_lstm || op_names[i].kind == q8_op_gru) &&

@@ -191,6 +191,9 @@ typedef enum q8_op_kind {
   q8_op_contiguous,        /* aten::contiguous(self, memory_format) of a 4-D tensor: a copy that
                             * sets PyTorch's memory format (see q8_graph_drop_identities) */
   q8_op_stack,             /* aten::stack: only while loading, see q8_graph_add_stack */
+  q8_op_list_slice,        /* aten::slice.t(int[] l, start?, end?, step=1) -> int[] (x.shape[-2:]) */
+  q8_op_silu,              /* aten::silu(_) of fp32 (FX leaves nn.SiLU unquantized) */
+  q8_op_gelu,              /* aten::gelu(self, approximate) of fp32 */
   q8_op_conv1d,            /* quantized::conv1d(_relu): only while loading, see q8_graph_add_conv1d */
   q8_op_pool1d,            /* aten::max_pool1d / avg_pool1d / adaptive_avg_pool1d: only while
                             * loading, see q8_graph_add_pool1d */

@@ -894,10 +894,15 @@ static bool block_raises(const frontend* f, int64_t start) {
       const q8_pickle_value* name = q8_pickle_item(entry, 0);
       if (x->u.integer < 0 || name == NULL || name->kind != q8_pickle_string) return false;
       if (strcmp(name->u.string.data, "prim::RaiseException") == 0) return true;
-      /* Building the message: format() and str() / list() of its arguments. */
+      /* Building the message: format() and str() / list() of its arguments,
+       * which may be shapes (list(input.shape[2:])). */
       if (strcmp(name->u.string.data, "aten::format") != 0 &&
           strcmp(name->u.string.data, "aten::str") != 0 &&
-          strcmp(name->u.string.data, "aten::list") != 0)
+          strcmp(name->u.string.data, "aten::list") != 0 &&
+          strcmp(name->u.string.data, "aten::size") != 0 &&
+          strcmp(name->u.string.data, "aten::slice") != 0 &&
+          strcmp(name->u.string.data, "aten::len") != 0 &&
+          strcmp(name->u.string.data, "aten::dim") != 0)
         return false;
       continue;
     }

@@ -100,6 +100,12 @@ static const schema schemas[] = {
     {"torch.sigmoid", "aten::sigmoid", "", 1, {REQ("self")}},
     {"torch.sigmoid_", "aten::sigmoid_", "", 1, {REQ("self")}},
     {"torch.tanh", "aten::tanh", "", 1, {REQ("self")}},
+    {"torch.tanh_", "aten::tanh_", "", 1, {REQ("self")}},
+    {"torch.silu", "aten::silu", "", 1, {REQ("self")}},
+    {"torch.silu_", "aten::silu_", "", 1, {REQ("self")}},
+    {"torch.gelu", "aten::gelu", "", 2, {REQ("self"), STR("approximate", "none")}},
+    {"torch.hardswish", "aten::hardswish", "", 1, {REQ("self")}},
+    {"torch.hardswish_", "aten::hardswish_", "", 1, {REQ("self")}},
     {"torch.relu", "aten::relu", "", 1, {REQ("self")}},
     {"torch.relu_", "aten::relu_", "", 1, {REQ("self")}},
     {"torch.hardtanh", "aten::hardtanh", "", 3,
@@ -221,6 +227,8 @@ static const schema schemas[] = {
 
 /* Overloads picked by the arguments' kinds (see choose_schema). */
 static const schema size_list = {"torch.size", "aten::size", "", 1, {REQ("self")}};
+static const schema slice_list = {"torch.slice", "aten::slice", "t", 4,
+                                  {REQ("l"), NONE("start"), NONE("end"), INT("step", 1)}};
 static const schema quantize_tensor_qparams = {"torch.quantize_per_tensor", "aten::quantize_per_tensor",
                                                "tensor_qparams", 4,
                                                {REQ("self"), REQ("scale"), REQ("zero_point"), REQ("dtype")}};
@@ -591,6 +599,9 @@ static bool int_like(const ts_context* ts, const tv* v) { return v->kind == tv_i
 static const schema* choose_schema(const ts_context* ts, const tv* path, const tv* args,
                                    size_t num_args) {
   if (path_is(path, "torch.size") && num_args == 1) return &size_list;
+  if (path_is(path, "torch.slice") && num_args >= 1 && args[0].kind == tv_graph &&
+      ts->graph->values[args[0].u.id].kind == q8_value_int_list)
+    return &slice_list; /* x.shape[-2:] */
   if (path_is(path, "torch.quantize_per_tensor") && num_args >= 2 && args[1].kind == tv_pickle)
     return &quantize_tensor_qparams; /* FX: scale and zero point are tensor attributes */
   if (path_is(path, "torch.split") && num_args >= 2 && args[1].kind == tv_list) return &split_sizes;
@@ -655,15 +666,15 @@ static q8_status default_value(ts_context* ts, const param* p, uint32_t* id) {
 static size_t schema_index(const schema* s) {
   const schema* const extra[] = {&size_list, &quantize_tensor_qparams, &split_sizes, &squeeze_dim,
                                  &add_int, &sub_int, &mul_int, &binary_scalar[0], &binary_scalar[1],
-                                 &binary_scalar[2], &binary_scalar[3], &upsample_sizes};
+                                 &binary_scalar[2], &binary_scalar[3], &upsample_sizes, &slice_list};
   if (s >= schemas && s < schemas + NUM_SCHEMAS) return (size_t)(s - schemas);
   for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
     if (extra[i] == s) return NUM_SCHEMAS + i;
-  return NUM_SCHEMAS + 12; /* unreachable: every schema is listed */
+  return NUM_SCHEMAS + 13; /* unreachable: every schema is listed */
 }
 
 q8_status ts_pad_arguments(ts_context* ts) {
-  size_t most[NUM_SCHEMAS + 13] = {0};
+  size_t most[NUM_SCHEMAS + 14] = {0};
   for (size_t k = 0; k < ts->num_calls; k++) {
     const size_t i = schema_index(ts->calls[k].s), n = ts->graph->nodes[ts->calls[k].node].num_inputs;
     if (n > most[i]) most[i] = n;

@@ -190,6 +190,54 @@ static q8_status list_shape(q8_program* p, q8_step* s, q8_error* error) {
   return q8_status_success;
 }
 
+/* aten::slice.t(int[] l, int? start=None, int? end=None, int step=1) -> int[]
+ * (x.shape[-2:]), Python's slice rules. */
+static bool none_or_int(const q8_program* p, const q8_step* s, size_t i) {
+  const uint32_t id = arg(s, i);
+  if (id == Q8_GRAPH_NO_VALUE) return true;
+  const q8_value_kind k = p->graph->values[id].kind;
+  return k == q8_value_none || k == q8_value_int || k == q8_value_bool;
+}
+
+static q8_status list_slice_create(q8_program* p, q8_step* s, q8_error* error) {
+  if (s->node->num_inputs < 1 || s->node->num_inputs > 4 ||
+      p->graph->values[arg(s, 0)].kind != q8_value_int_list || !none_or_int(p, s, 1) ||
+      !none_or_int(p, s, 2) || !none_or_int(p, s, 3))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "takes an int list and optional int start, end and step");
+  return q8_status_success;
+}
+
+static q8_status list_slice_shape(q8_program* p, q8_step* s, q8_error* error) {
+  int64_t items[Q8_GRAPH_MAX_DIMS], bound[2] = {0, 0}, step = 1;
+  size_t count;
+  if (!list_of(p, arg(s, 0), items, &count))
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "takes a list of at most %d ints", Q8_GRAPH_MAX_DIMS);
+  bound[1] = (int64_t)count;
+  for (size_t k = 0; k < 3; k++) {
+    const uint32_t id = arg(s, k + 1);
+    if (id == Q8_GRAPH_NO_VALUE || p->graph->values[id].kind == q8_value_none) continue;
+    int64_t x;
+    if (!scalar_of(p, id, &x))
+      return q8_step_fail(s, error, q8_status_unsupported_parameter, "argument %zu is not an int", k + 1);
+    if (k < 2) bound[k] = x;
+    else step = x;
+  }
+  if (step < 1)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter, "step %lld: only positive steps",
+                        (long long)step);
+  for (size_t k = 0; k < 2; k++) {
+    if (bound[k] < 0) bound[k] += (int64_t)count;
+    if (bound[k] < 0) bound[k] = 0;
+    if (bound[k] > (int64_t)count) bound[k] = (int64_t)count;
+  }
+  q8_tensor_plan* out = out_of(p, s);
+  out->num_ints = 0;
+  for (int64_t i = bound[0]; i < bound[1]; i += step) out->ints[out->num_ints++] = items[i];
+  return q8_status_success;
+}
+
 /* --- view ------------------------------------------------------------------------- */
 
 /* view sizes for `count` elements: at most one -1, the rest >= 0, product
@@ -764,6 +812,8 @@ static const q8_lowering binary_int_lowering = {scalar_create, binary_int_shape,
 static const q8_lowering list_op_lowering = {scalar_create, list_op_shape, nothing, nothing_to_run};
 static const q8_lowering guard_lowering = {scalar_create, guard_shape, nothing, nothing_to_run};
 static const q8_lowering list_lowering = {scalar_create, list_shape, nothing, nothing_to_run};
+static const q8_lowering list_slice_lowering = {list_slice_create, list_slice_shape, nothing,
+                                                nothing_to_run};
 static const q8_lowering view_lowering = {view_create, view_shape, nothing, view_run};
 static const q8_lowering squeeze_lowering = {view_create, squeeze_shape, nothing, view_run};
 static const q8_lowering permute_lowering = {layout_create, permute_shape, nothing, layout_run};
@@ -787,6 +837,7 @@ const q8_lowering* q8_layout_lowering_for(q8_op_kind kind) {
     case q8_op_list_item: return &list_op_lowering;
     case q8_op_guard: return &guard_lowering;
     case q8_op_list_construct: return &list_lowering;
+    case q8_op_list_slice: return &list_slice_lowering;
     case q8_op_view: return &view_lowering;
     case q8_op_squeeze:
     case q8_op_unsqueeze: return &squeeze_lowering;

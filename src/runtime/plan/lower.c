@@ -461,12 +461,83 @@ static q8_status linear_setup(q8_program* p, q8_step* s, q8_error* error) {
   return wrap(s, error, status);
 }
 
+/* --- activations of fp32 tensors -----------------------------------------------------
+ * After a dynamic linear, or FX's float ops between a dequantize and a
+ * quantize (nn.SiLU, nn.GELU). */
+static bool is_float_input(const q8_program* p, const q8_step* s) {
+  const uint32_t id = arg(s, 0);
+  return id != Q8_GRAPH_NO_VALUE && p->tensors[id].is_tensor &&
+         p->tensors[id].dtype == q8_tensor_float32;
+}
+
+static q8_status float_unary_create(q8_program* p, q8_step* s, q8_error* error) {
+  q8_tensor_plan* in = NULL;
+  q8_status status = tensor_arg(p, s, 0, q8_tensor_float32, &in, error);
+  if (status != q8_status_success) return status;
+  out_tensor(p, s)->channels_last = in->channels_last;
+  q8_unary_params params = {.clamp = {-INFINITY, INFINITY}, .leaky_relu = {0.01f}};
+  q8_unary_f32_kind kind = q8_unary_f32_clamp;
+  if (strncmp(s->node->name, "quantized::", 11) == 0)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "argument 0 is a float32 tensor; this operator takes a quint8 one");
+  switch (s->node->kind) {
+    case q8_op_relu:
+    case q8_op_hardtanh:
+      if (s->node->has_clamp) params.clamp.min = s->node->clamp_min, params.clamp.max = s->node->clamp_max;
+      break;
+    case q8_op_leaky_relu: {
+      double slope = 0.01;
+      kind = q8_unary_f32_leaky_relu;
+      if (!absent(p, s, 1)) status = float_arg(p, s, 1, &slope, error);
+      params.leaky_relu.negative_slope = (float)slope;
+      break;
+    }
+    case q8_op_hardsigmoid: kind = q8_unary_f32_hardsigmoid; break;
+    case q8_op_hardswish: kind = q8_unary_f32_hardswish; break;
+    case q8_op_sigmoid: kind = q8_unary_f32_sigmoid; break;
+    case q8_op_tanh: kind = q8_unary_f32_tanh; break;
+    case q8_op_silu: kind = q8_unary_f32_silu; break;
+    case q8_op_gelu: {
+      /* gelu(self, approximate="none") */
+      kind = q8_unary_f32_gelu;
+      const q8_value* v = absent(p, s, 1) ? NULL : &p->graph->values[arg(s, 1)];
+      if (v != NULL && v->kind == q8_value_string && v->u.str.text != NULL &&
+          strcmp(v->u.str.text, "tanh") == 0)
+        kind = q8_unary_f32_gelu_tanh;
+      else if (v != NULL && !(v->kind == q8_value_string && v->u.str.text != NULL &&
+                              strcmp(v->u.str.text, "none") == 0))
+        return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                            "approximate must be the constant 'none' or 'tanh'");
+      break;
+    }
+    default:
+      return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                          "not supported on a float32 tensor");
+  }
+  if (status != q8_status_success) return status;
+  return wrap(s, error, q8_unary_f32_create(kind, &params, p->isa, &s->op, error));
+}
+
+static q8_status float_unary_setup(q8_program* p, q8_step* s, q8_error* error) {
+  const q8_tensor_plan* in = tensor(p, arg(s, 0));
+  const size_t count = numel(in);
+  if (count == 0) return q8_status_success;
+  return wrap(s, error, q8_unary_f32_setup(s->op, count, (const float*)in->data,
+                                           (float*)out_tensor(p, s)->data, error));
+}
+
+static q8_status float_unary_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  if (numel(tensor(p, arg(s, 0))) == 0) return q8_status_success;
+  return wrap(s, error, q8_operator_run(s->op, pool, error));
+}
+
 /* --- relu / hardtanh / clamp on their own ---------------------------------------
  * A plain clamp is a 1x1 max pooling with an output clamp. A relayout node
  * on a channels_last input (see q8_node) instead writes element i of the
  * input's memory (NHWC) as logical element i of an NCHW tensor, clamped. */
 
 static q8_status clamp_create(q8_program* p, q8_step* s, q8_error* error) {
+  if (is_float_input(p, s)) return float_unary_create(p, s, error);
   q8_tensor_plan* in = NULL;
   q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
   if (status != q8_status_success) return status;
@@ -477,6 +548,7 @@ static q8_status clamp_create(q8_program* p, q8_step* s, q8_error* error) {
 }
 
 static q8_status clamp_setup(q8_program* p, q8_step* s, q8_error* error) {
+  if (is_float_input(p, s)) return float_unary_setup(p, s, error);
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   q8_tensor_plan* out = out_tensor(p, s);
   if (s->aux[0] && in->rank == 4) return q8_status_success; /* done by clamp_run */
@@ -493,6 +565,7 @@ static q8_status clamp_setup(q8_program* p, q8_step* s, q8_error* error) {
 }
 
 static q8_status clamp_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
+  if (is_float_input(p, s)) return float_unary_run(p, s, pool, error);
   if (s->shaped_op != NULL) return wrap(s, error, q8_operator_run(s->shaped_op, pool, error));
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   q8_tensor_plan* out = out_tensor(p, s);
@@ -981,10 +1054,25 @@ static q8_status upsample_shape(q8_program* p, q8_step* s, q8_error* error) {
   double scales[2] = {0.0, 0.0};
   size_t size[2] = {0, 0};
   if (!absent(p, s, 1)) {
-    const uint32_t none[2] = {0, 0};
-    uint32_t given[2];
-    if ((status = pair_arg(p, s, 1, none, 1, given, error)) != q8_status_success) return status;
-    size[0] = given[0], size[1] = given[1];
+    const q8_value* v = &p->graph->values[arg(s, 1)];
+    if (v->kind == q8_value_int_list && !v->is_constant) {
+      /* Computed at plan time: size=y.shape[-2:] or (y.size(2), y.size(3)). */
+      const q8_tensor_plan* sizes = tensor(p, arg(s, 1));
+      if (sizes->num_ints != 2)
+        return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                            "output_size has %zu entries; 2 expected", sizes->num_ints);
+      for (size_t k = 0; k < 2; k++) {
+        if (sizes->ints[k] < 1 || sizes->ints[k] > 65536)
+          return q8_step_fail(s, error, q8_status_invalid_parameter,
+                              "output size %lld is outside [1, 65536]", (long long)sizes->ints[k]);
+        size[k] = (size_t)sizes->ints[k];
+      }
+    } else {
+      const uint32_t none[2] = {0, 0};
+      uint32_t given[2];
+      if ((status = pair_arg(p, s, 1, none, 1, given, error)) != q8_status_success) return status;
+      size[0] = given[0], size[1] = given[1];
+    }
   }
   for (size_t k = 0; k < 2; k++) {
     const size_t i = scales_index(s, vec, k);
@@ -1156,6 +1244,7 @@ static q8_status binary_setup(q8_program* p, q8_step* s, q8_error* error) {
 /* hardswish(x, scale, zero_point); hardsigmoid, sigmoid, tanh with PyTorch's
  * fixed output qparams; leaky_relu(x, negative_slope=0.01) keeps the input's. */
 static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
+  if (is_float_input(p, s)) return float_unary_create(p, s, error);
   q8_tensor_plan* in = NULL;
   q8_status status = tensor_arg(p, s, 0, q8_tensor_quint8, &in, error);
   if (status != q8_status_success) return status;
@@ -1164,7 +1253,12 @@ static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
   q8_unary_params params = {.leaky_relu = {0.01f}};
   q8_unary_kind kind = q8_unary_hardswish;
   switch (s->node->kind) {
-    case q8_op_hardswish: status = qparams_arg(p, s, 1, error); break;
+    case q8_op_hardswish:
+      if (strncmp(s->node->name, "quantized::", 11) != 0)
+        return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                            "PyTorch has no quint8 kernel for it (quantized::hardswish has one)");
+      status = qparams_arg(p, s, 1, error);
+      break;
     case q8_op_hardsigmoid: kind = q8_unary_hardsigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
     case q8_op_sigmoid: kind = q8_unary_sigmoid, out->scale = 1.0f / 256, out->zero_point = 0; break;
     case q8_op_tanh: kind = q8_unary_tanh, out->scale = 1.0f / 128, out->zero_point = 128; break;
@@ -1196,6 +1290,7 @@ static q8_status unary_create(q8_program* p, q8_step* s, q8_error* error) {
 }
 
 static q8_status unary_setup(q8_program* p, q8_step* s, q8_error* error) {
+  if (is_float_input(p, s)) return float_unary_setup(p, s, error);
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   const size_t channels = inner_channels(in);
   return wrap(s, error,
@@ -1666,6 +1761,8 @@ static const q8_lowering lowerings[q8_op_kind_count] = {
     [q8_op_elu] = {unary_create, same_shape, unary_setup, NULL},
     [q8_op_group_norm] = {norm_create, norm_shape, norm_setup, NULL},
     [q8_op_contiguous] = {contiguous_create, contiguous_shape, no_setup, contiguous_run},
+    [q8_op_silu] = {float_unary_create, same_shape, float_unary_setup, float_unary_run},
+    [q8_op_gelu] = {float_unary_create, same_shape, float_unary_setup, float_unary_run},
 };
 
 const q8_lowering* q8_lowering_for(q8_op_kind kind) {
