@@ -180,11 +180,4 @@ static inline void q8_avx2_store_partial32(uint8_t* p, __m256i v, size_t n) {
   q8_avx2_store_partial16(p, low, n & 15);
 }
 
-/* Lane mask of the first n (0..8 and beyond) of eight 32-bit lanes, for
- * vmaskmovps: masked-out lanes are neither read nor written (no fault). */
-static inline __m256i q8_avx2_lane_mask(size_t n) {
-  const int32_t count = n > 8 ? 8 : (int32_t)n;
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 #endif
