@@ -17,7 +17,8 @@
  * packs (int16, with the zero point added saturating, then uint8) and
  * vpmaxub / vpminub. Only products of 2^31 or more need care: cvtps2dq
  * turns them into INT32_MIN, so when a multiplier is 1 or more the upper
- * clamp is done in float first (below -2^31, INT32_MIN is right anyway).
+ * clamp is done in float first (below -2^31, INT32_MIN is right anyway);
+ * see q8_dw32_load_multipliers.
  */
 #ifndef Q8_KERNELS_AVX2_DWCONV_32C_X86_H
 #define Q8_KERNELS_AVX2_DWCONV_32C_X86_H
@@ -31,8 +32,6 @@ enum {
   /* Kernels keep the rearranged weights of up to this many taps on the
    * stack; more taps are rearranged as they are used. */
   Q8_DW32_MAX_BUFFERED_KS = 64,
-  /* Columns of input kept by the square kernels (a power of two). */
-  Q8_DW32_RING = 8,
 };
 
 /* The kernel arguments, as given. */
@@ -81,6 +80,7 @@ typedef struct q8_dw32_output {
   __m256 hi;          /* output_max - zero point */
   __m256i zero_point; /* int16 */
   __m256i min, max;   /* uint8 */
+  int clamp;          /* output_min > 0 or output_max < 255 */
 } q8_dw32_output;
 
 Q8_INLINE q8_dw32_output q8_dw32_output_init(const q8_requant_params* p) {
@@ -89,40 +89,52 @@ Q8_INLINE q8_dw32_output q8_dw32_output_init(const q8_requant_params* p) {
   o.zero_point = _mm256_set1_epi16((short)p->output_zero_point);
   o.min = _mm256_set1_epi8((char)p->output_min);
   o.max = _mm256_set1_epi8((char)p->output_max);
+  o.clamp = p->output_min != 0 || p->output_max != 255;
   return o;
 }
 
-/* The block's multipliers in accumulator order. Returns whether all are
- * below 1: then no product reaches 2^31 in magnitude ((float)acc <= 2^31),
- * so cvtps2dq never overflows and the upper clamp can follow the rounding
- * like the lower one (saturating packs, vpminub), saving the float min. */
-Q8_INLINE int q8_dw32_load_multipliers(const char* tail, __m256 mult[4]) {
+/*
+ * How a block requantizes (bits; kernels dispatch on them once per block so
+ * that their inner loops test nothing):
+ * Q8_DW32_BELOW_ONE: all its multipliers are below 1, so no product reaches
+ *   2^31 in magnitude ((float)acc <= 2^31), cvtps2dq never overflows and the
+ *   upper clamp can follow the rounding too (saturating packs, vpminub);
+ * Q8_DW32_CLAMP: the output range is narrower than [0, 255], which the
+ *   saturating packs give anyway.
+ */
+enum { Q8_DW32_BELOW_ONE = 1, Q8_DW32_CLAMP = 2 };
+
+/* The block's multipliers in accumulator order; returns its mode. */
+Q8_INLINE int q8_dw32_load_multipliers(const char* tail, const q8_dw32_output* o,
+                                       __m256 mult[4]) {
   const __m256 one = _mm256_set1_ps(1.0f);
   int below_one = 1;
   for (size_t i = 0; i < 4; i++) {
     mult[i] = _mm256_castsi256_ps(q8_dw32_lanes(tail + Q8_DW32_CR * sizeof(int32_t), i));
     below_one &= _mm256_movemask_ps(_mm256_cmp_ps(mult[i], one, _CMP_LT_OQ)) == 0xFF;
   }
-  return below_one;
+  return (below_one ? Q8_DW32_BELOW_ONE : 0) | (o->clamp ? Q8_DW32_CLAMP : 0);
 }
 
-/* 32 accumulators (accumulator order) to 32 output bytes in channel order;
- * below_one from q8_dw32_load_multipliers (kernels make it a constant in
- * their inner loops). */
+/* 32 accumulators (accumulator order) to 32 output bytes in channel order. */
 Q8_INLINE __m256i q8_dw32_requantize(const __m256i acc[4], const __m256 mult[4],
-                                     const q8_dw32_output* o, int below_one) {
+                                     const q8_dw32_output* o, int mode) {
   __m256i q[4];
   for (size_t i = 0; i < 4; i++) {
     __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i]), mult[i]);
-    if (!below_one) f = _mm256_min_ps(f, o->hi);
+    if (!(mode & Q8_DW32_BELOW_ONE)) f = _mm256_min_ps(f, o->hi);
     q[i] = _mm256_cvtps_epi32(f);
   }
   /* packs: lane 0 gets channels 0-3 and 4-7 (8-15), lane 1 16-23 (24-31);
    * packus then joins them into 0-15 | 16-31. */
   const __m256i q01 = _mm256_adds_epi16(_mm256_packs_epi32(q[0], q[1]), o->zero_point);
   const __m256i q23 = _mm256_adds_epi16(_mm256_packs_epi32(q[2], q[3]), o->zero_point);
-  const __m256i b = _mm256_max_epu8(_mm256_packus_epi16(q01, q23), o->min);
-  return below_one ? _mm256_min_epu8(b, o->max) : b;
+  __m256i b = _mm256_packus_epi16(q01, q23);
+  if (mode & Q8_DW32_CLAMP) {
+    b = _mm256_max_epu8(b, o->min);
+    if (mode & Q8_DW32_BELOW_ONE) b = _mm256_min_epu8(b, o->max);
+  }
+  return b;
 }
 
 /* --- interleaving rows (in-lane) ---------------------------------------- */
@@ -213,25 +225,18 @@ Q8_INLINE uint64_t q8_dw32_shift_mask(size_t KW, size_t s) {
 
 /*
  * A KW x KW kernel's taps are a grid taps[r * KW + c]; "column c" is its KW
- * rows. Returns s (1 or 2) if columns s..KW-1 of the previous pixel's taps
- * are columns 0..KW-1-s of this pixel's (stride 1 or 2 along a row), 0 if
- * neither. Equal pointers mean equal data, so reusing those columns is
- * exact whatever the caller's geometry; other callers just get no reuse.
- * Compares taps[i] with prev[i + s] for all i < KW * KW - s at once, 4 at a
- * time: the reads stay within this pixel's taps and, since input_stride >=
- * KW * KW, within the previous pixel's taps and this pixel's.
+ * rows. True if columns s..KW-1 of the previous pixel's taps are columns
+ * 0..KW-1-s of this pixel's (the window moved by s columns: stride s along
+ * a row). Equal pointers mean equal data, so reusing those columns is exact
+ * whatever the caller's geometry; other callers just get no reuse. Compares
+ * taps[i] with prev[i + s] for all i < KW * KW - s at once, 4 at a time: the
+ * reads stay within this pixel's taps and, since input_stride >= KW * KW,
+ * within the previous pixel's taps and this pixel's.
  */
 Q8_INLINE int q8_dw32_window_shift_is(const uint8_t* const* taps, const uint8_t* const* prev,
                                       size_t KW, size_t s) {
   const uint64_t m = q8_dw32_shift_mask(KW, s);
   return (q8_dw32_equal_pointers(taps, prev + s, (KW * KW - s + 3) / 4 * 4) & m) == m;
-}
-
-Q8_INLINE size_t q8_dw32_window_shift(const uint8_t* const* taps, const uint8_t* const* prev,
-                                      size_t KW) {
-  if (q8_dw32_window_shift_is(taps, prev, KW, 1)) return 1;
-  if (q8_dw32_window_shift_is(taps, prev, KW, 2)) return 2;
-  return 0;
 }
 
 /*
@@ -270,7 +275,9 @@ Q8_INLINE size_t q8_dw32_find_runs(const q8_dw32_args* d, size_t KW, size_t p0, 
     const uint8_t* const* taps = d->input + p * stride;
     q8_dw32_run run = {(uint32_t)p, 1, 0};
     if (p + 1 < end) {
-      run.shift = shift_is(taps + stride, taps, KW, 1) ? 1 : shift_is(taps + stride, taps, KW, 2) ? 2 : 0;
+      run.shift = shift_is(taps + stride, taps, KW, 1)   ? 1
+                  : shift_is(taps + stride, taps, KW, 2) ? 2
+                                                         : 0;
     }
     if (run.shift != 0) {
       const size_t q = run.shift == 1 ? q8_dw32_run_end(d, KW, 1, p + 2, end, shift_is)

@@ -51,7 +51,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
   __m256i bias[4];
   __m256 mult[4];
   for (size_t i = 0; i < 4; i++) bias[i] = q8_dw32_lanes(block, i);
-  const int below_one = q8_dw32_load_multipliers(tail, mult);
+  const int mode = q8_dw32_load_multipliers(tail, o, mult);
 
   for (size_t p = 0; p < d->output_pixels; p++) {
     const uint8_t* const* taps = d->input + p * d->input_stride;
@@ -68,7 +68,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
       default: break;
     }
     if (subtract) q8_dw32_vnni_subtract(acc, sum, tail);
-    q8_dw32_vnni_store(d->output + p * d->output_stride + c0, q8_dw32_requantize(acc, mult, o, below_one),
+    q8_dw32_vnni_store(d->output + p * d->output_stride + c0, q8_dw32_requantize(acc, mult, o, mode),
                        mask, partial);
   }
 }

@@ -136,7 +136,7 @@ typedef struct q8_dw32_vnni_square_state {
   q8_dw32_vnni_column w[Q8_DW32_VNNI_MAX_KW]; /* weight quads per column */
   __m256i bias[4];
   __m256 mult[4];
-  int below_one;
+  int mode;
 } q8_dw32_vnni_square_state;
 
 /* The accumulators of the pending pixels of a run, in separate arrays so
@@ -175,22 +175,22 @@ Q8_INLINE void q8_dw32_vnni_add_columns(const q8_dw32_vnni_square_state* st,
 
 /* Requantizes and stores pixel p. */
 Q8_INLINE void q8_dw32_vnni_store_pixel(const q8_dw32_vnni_square_state* st, size_t p,
-                                        const __m256i acc[4], int below_one, int partial) {
+                                        const __m256i acc[4], int mode, int partial) {
   const q8_dw32_args* d = st->d;
   q8_dw32_vnni_store(d->output + p * d->output_stride + st->c0,
-                     q8_dw32_requantize(acc, st->mult, st->o, below_one), st->mask, partial);
+                     q8_dw32_requantize(acc, st->mult, st->o, mode), st->mask, partial);
 }
 
 /* The next pixel of a run, if any, with its accumulator in slot `first`
  * (constant): its new columns, then its requantization. */
 Q8_INLINE int q8_dw32_vnni_next(const q8_dw32_vnni_square_state* st, size_t end, size_t* p,
                                 const uint8_t* const** taps, size_t KW, size_t s, size_t first,
-                                const q8_dw32_vnni_pending* acc, int below_one, int has_offset,
+                                const q8_dw32_vnni_pending* acc, int mode, int has_offset,
                                 int partial) {
   if (++*p >= end) return 0;
   *taps += st->d->input_stride;
   q8_dw32_vnni_add_columns(st, *taps, KW, s, KW - s, first, acc, has_offset, partial);
-  q8_dw32_vnni_store_pixel(st, *p, acc->slot[first], below_one, partial);
+  q8_dw32_vnni_store_pixel(st, *p, acc->slot[first], mode, partial);
   return 1;
 }
 
@@ -199,7 +199,7 @@ Q8_INLINE int q8_dw32_vnni_next(const q8_dw32_vnni_square_state* st, size_t end,
  * `pending` pixels per iteration (up to 5; at least 2) bring them back, so
  * every slot index is a constant. */
 Q8_INLINE void q8_dw32_vnni_run(const q8_dw32_vnni_square_state* st, const q8_dw32_run* run,
-                                size_t KW, size_t s, int below_one, int has_offset,
+                                size_t KW, size_t s, int mode, int has_offset,
                                 int partial) {
   const size_t n = (KW + s - 1) / s; /* pending pixels */
   __m256i a0[4], a1[4], a2[4], a3[4], a4[4];
@@ -208,25 +208,25 @@ Q8_INLINE void q8_dw32_vnni_run(const q8_dw32_vnni_square_state* st, const q8_dw
   const size_t end = run->start + run->count;
   const uint8_t* const* taps = st->d->input + p * st->d->input_stride;
   q8_dw32_vnni_add_columns(st, taps, KW, s, 0, 0, &acc, has_offset, partial);
-  q8_dw32_vnni_store_pixel(st, p, a0, below_one, partial);
+  q8_dw32_vnni_store_pixel(st, p, a0, mode, partial);
   for (;;) {
-    if (!q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 1 % n, &acc, below_one, has_offset, partial)) return;
-    if (!q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 2 % n, &acc, below_one, has_offset, partial)) return;
-    if (n > 2 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 3 % n, &acc, below_one, has_offset, partial)) return;
-    if (n > 3 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 4 % n, &acc, below_one, has_offset, partial)) return;
-    if (n > 4 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 5 % n, &acc, below_one, has_offset, partial)) return;
+    if (!q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 1 % n, &acc, mode, has_offset, partial)) return;
+    if (!q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 2 % n, &acc, mode, has_offset, partial)) return;
+    if (n > 2 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 3 % n, &acc, mode, has_offset, partial)) return;
+    if (n > 3 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 4 % n, &acc, mode, has_offset, partial)) return;
+    if (n > 4 && !q8_dw32_vnni_next(st, end, &p, &taps, KW, s, 5 % n, &acc, mode, has_offset, partial)) return;
   }
 }
 
-/* The runs, with below_one (st->below_one) a constant. */
+/* The runs, with mode (st->mode) a constant. */
 Q8_INLINE void q8_dw32_vnni_runs(const q8_dw32_vnni_square_state* st, const q8_dw32_run* runs,
-                                 size_t run_count, size_t KW, int below_one, int has_offset,
+                                 size_t run_count, size_t KW, int mode, int has_offset,
                                  int partial) {
   for (size_t r = 0; r < run_count; r++) {
     switch (runs[r].shift) {
-      case 1: q8_dw32_vnni_run(st, &runs[r], KW, 1, below_one, has_offset, partial); break;
-      case 2: q8_dw32_vnni_run(st, &runs[r], KW, 2, below_one, has_offset, partial); break;
-      default: q8_dw32_vnni_run(st, &runs[r], KW, KW, below_one, has_offset, partial); break;
+      case 1: q8_dw32_vnni_run(st, &runs[r], KW, 1, mode, has_offset, partial); break;
+      case 2: q8_dw32_vnni_run(st, &runs[r], KW, 2, mode, has_offset, partial); break;
+      default: q8_dw32_vnni_run(st, &runs[r], KW, KW, mode, has_offset, partial); break;
     }
   }
 }
@@ -240,11 +240,12 @@ Q8_INLINE void q8_dw32_vnni_square_block(const q8_dw32_args* d, size_t KW, size_
   const int8_t* wp = q8_dw32_weights(block);
   for (size_t kx = 0; kx < KW; kx++) q8_dw32_vnni_column_weights(wp, KW, kx, &st.w[kx]);
   for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
-  st.below_one = q8_dw32_load_multipliers(q8_dw32_tail(block, KW * KW), st.mult);
-  if (st.below_one) {
-    q8_dw32_vnni_runs(&st, runs, run_count, KW, 1, has_offset, partial);
-  } else {
-    q8_dw32_vnni_runs(&st, runs, run_count, KW, 0, has_offset, partial);
+  st.mode = q8_dw32_load_multipliers(q8_dw32_tail(block, KW * KW), o, st.mult);
+  switch (st.mode) {
+    case 0: q8_dw32_vnni_runs(&st, runs, run_count, KW, 0, has_offset, partial); break;
+    case 1: q8_dw32_vnni_runs(&st, runs, run_count, KW, 1, has_offset, partial); break;
+    case 2: q8_dw32_vnni_runs(&st, runs, run_count, KW, 2, has_offset, partial); break;
+    default: q8_dw32_vnni_runs(&st, runs, run_count, KW, 3, has_offset, partial); break;
   }
 }
 

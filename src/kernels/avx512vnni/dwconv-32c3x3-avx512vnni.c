@@ -45,10 +45,10 @@ Q8_INLINE void dot(const block_state* b, __m256i acc[4], const __m256i q[4], siz
   }
 }
 
-Q8_INLINE void store_pixel(const block_state* b, size_t p, const __m256i acc[4], int below_one,
+Q8_INLINE void store_pixel(const block_state* b, size_t p, const __m256i acc[4], int mode,
                            int partial) {
   q8_dw32_vnni_store(b->d->output + p * b->d->output_stride + b->c0,
-                     q8_dw32_requantize(acc, b->mult, b->o, below_one), b->mask, partial);
+                     q8_dw32_requantize(acc, b->mult, b->o, mode), b->mask, partial);
 }
 
 Q8_INLINE const uint8_t* const* taps_of(const block_state* b, size_t p) {
@@ -58,31 +58,31 @@ Q8_INLINE const uint8_t* const* taps_of(const block_state* b, size_t p) {
 /* Stride 1, pixel p: its new column 2 completes x (pixel p), adds to y
  * (pixel p + 1) and starts z (pixel p + 2). */
 Q8_INLINE void step1(const block_state* b, size_t p, __m256i x[4], __m256i y[4], __m256i z[4],
-                     int below_one, int has_offset, int partial) {
+                     int mode, int has_offset, int partial) {
   __m256i q[4];
   load_column(b, taps_of(b, p), 2, q, has_offset, partial);
   dot(b, x, q, 2, 0);
-  store_pixel(b, p, x, below_one, partial);
+  store_pixel(b, p, x, mode, partial);
   dot(b, y, q, 1, 0);
   dot(b, z, q, 0, 1);
 }
 
 /* Stride 2, pixel p: its new columns 1 and 2 complete x (pixel p); column 2
  * starts y (pixel p + 1). */
-Q8_INLINE void step2(const block_state* b, size_t p, __m256i x[4], __m256i y[4], int below_one,
+Q8_INLINE void step2(const block_state* b, size_t p, __m256i x[4], __m256i y[4], int mode,
                      int has_offset, int partial) {
   __m256i q[4];
   load_column(b, taps_of(b, p), 1, q, has_offset, partial);
   dot(b, x, q, 1, 0);
   load_column(b, taps_of(b, p), 2, q, has_offset, partial);
   dot(b, x, q, 2, 0);
-  store_pixel(b, p, x, below_one, partial);
+  store_pixel(b, p, x, mode, partial);
   dot(b, y, q, 0, 1);
 }
 
 /* The pixels of one run: the first loads its 3 columns, which also start
  * the next pixels of a stride-1 or stride-2 run. */
-Q8_INLINE void run_pixels(const block_state* st, const q8_dw32_run* run, int below_one,
+Q8_INLINE void run_pixels(const block_state* st, const q8_dw32_run* run, int mode,
                           int has_offset, int partial) {
   __m256i a[4], b[4], c[4], q[4];
   size_t p = run->start;
@@ -95,27 +95,33 @@ Q8_INLINE void run_pixels(const block_state* st, const q8_dw32_run* run, int bel
   if (run->shift == 1) dot(st, b, q, 0, 1);
   load_column(st, taps, 2, q, has_offset, partial);
   dot(st, a, q, 2, 0);
-  store_pixel(st, p++, a, below_one, partial);
+  store_pixel(st, p++, a, mode, partial);
   if (run->shift == 1) {
     dot(st, b, q, 1, 0);
     dot(st, c, q, 0, 1);
     for (;;) {
       if (p >= end) break;
-      step1(st, p++, b, c, a, below_one, has_offset, partial);
+      step1(st, p++, b, c, a, mode, has_offset, partial);
       if (p >= end) break;
-      step1(st, p++, c, a, b, below_one, has_offset, partial);
+      step1(st, p++, c, a, b, mode, has_offset, partial);
       if (p >= end) break;
-      step1(st, p++, a, b, c, below_one, has_offset, partial);
+      step1(st, p++, a, b, c, mode, has_offset, partial);
     }
   } else if (run->shift == 2) {
     dot(st, b, q, 0, 1);
     for (;;) {
       if (p >= end) break;
-      step2(st, p++, b, a, below_one, has_offset, partial);
+      step2(st, p++, b, a, mode, has_offset, partial);
       if (p >= end) break;
-      step2(st, p++, a, b, below_one, has_offset, partial);
+      step2(st, p++, a, b, mode, has_offset, partial);
     }
   }
+}
+
+/* The runs of a block, with mode (q8_dw32_load_multipliers) a constant. */
+Q8_INLINE void block_runs(const block_state* st, const q8_dw32_run* runs, size_t run_count,
+                          int mode, int has_offset, int partial) {
+  for (size_t r = 0; r < run_count; r++) run_pixels(st, &runs[r], mode, has_offset, partial);
 }
 
 Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block, __mmask32 mask,
@@ -129,10 +135,11 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
     for (size_t i = 0; i < 4; i++) st.w[kx][i] = col.v[0][i];
   }
   for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
-  if (q8_dw32_load_multipliers(q8_dw32_tail(block, 9), st.mult)) {
-    for (size_t r = 0; r < run_count; r++) run_pixels(&st, &runs[r], 1, has_offset, partial);
-  } else {
-    for (size_t r = 0; r < run_count; r++) run_pixels(&st, &runs[r], 0, has_offset, partial);
+  switch (q8_dw32_load_multipliers(q8_dw32_tail(block, 9), o, st.mult)) {
+    case 0: block_runs(&st, runs, run_count, 0, has_offset, partial); break;
+    case 1: block_runs(&st, runs, run_count, 1, has_offset, partial); break;
+    case 2: block_runs(&st, runs, run_count, 2, has_offset, partial); break;
+    default: block_runs(&st, runs, run_count, 3, has_offset, partial); break;
   }
 }
 
