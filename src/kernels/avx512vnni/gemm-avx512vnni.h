@@ -7,14 +7,19 @@
  * past the row.
  *
  * A tile is MR rows by NV zmm (NV = 1 uses only the first 16 columns of the
- * packed block: the kernels pick it when nc <= 16), with KU independent sets
- * of accumulators for consecutive groups of four k, added at the end (exact:
- * integer sums) so that few rows still keep enough vpdpbusd in flight to
+ * packed block: the kernels pick it when nc <= 16, and then take two groups
+ * of four k per step into two accumulators per row), with KU independent
+ * sets of accumulators for consecutive groups, added at the end (exact:
+ * integer sums), so that few rows still keep enough vpdpbusd in flight to
  * cover its latency. The kernels instantiate it with constants.
  *
  * Port budget on a core with two 512-bit FMA ports (Sapphire Rapids, Zen 4):
  * 7x32 issues 14 vpdpbusd (7 cycles) per 2 weight loads and 7 broadcast loads
- * (4.5 cycles on two load ports), so the loop is bound by vpdpbusd alone.
+ * (4.5 cycles on two load ports), so the loop is bound by vpdpbusd alone. On
+ * the Sapphire Rapids VM this was tuned on it runs at 8 cycles: the same 14
+ * vpdpbusd from registers take 7, and each load added to that loop, even an
+ * unused scalar one, costs it about 1.5% (7x48, 8x48, 6x64 and 14x32 tiles
+ * lose the same per vpdpbusd). Unrolling the k loop does not help.
  *
  * gcc 12 keeps an accumulator array in registers without copies only when
  * nothing in the k loop indexes it with a loop variable: the loops over rows
@@ -36,9 +41,10 @@ enum {
 };
 
 /* Row u * MR + m holds k set u of tile row m. The k loop works on a copy of
- * the whole struct: when every element is in use (7x32, 7x16), gcc 12 then
- * keeps all of them in registers without moves, which it does not for
- * vectors only reached through a pointer or a loop index. */
+ * the whole struct, which gcc 12 keeps in registers without moves when every
+ * element is in use (7x32, 7x16); through a pointer it adds a move per
+ * accumulator and step, and with a larger struct it copies it with rep movs
+ * at every call. */
 typedef struct q8_avx512vnni_acc {
   __m512i v[Q8_AVX512VNNI_ACC_ROWS][2];
 } q8_avx512vnni_acc;
