@@ -8,9 +8,7 @@
  * stride-1 pixel costs one column and 12 vpdpbusd for its 288
  * multiply-adds. The accumulators of the next pixels stay in registers
  * under rotating names (three pixels per iteration for stride 1, two for
- * stride 2). This is q8_dw32_vnni_square written out for KW = 3: GCC keeps
- * this form in registers better (about 10% faster, measured). Calls with
- * weight zero points go to the any-ks kernel.
+ * stride 2). Calls with weight zero points go to the any-ks kernel.
  */
 #include "avx512vnni-kernels.h"
 #include "dwconv-32c-avx512vnni.h"
@@ -129,11 +127,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
                             int has_offset, int partial) {
   block_state st = {.d = d, .c0 = c0, .mask = mask, .o = o};
   const int8_t* wp = q8_dw32_weights(block);
-  for (size_t kx = 0; kx < 3; kx++) {
-    q8_dw32_vnni_column col;
-    q8_dw32_vnni_column_weights(wp, 3, kx, &col);
-    for (size_t i = 0; i < 4; i++) st.w[kx][i] = col.v[0][i];
-  }
+  for (size_t kx = 0; kx < 3; kx++) q8_dw32_vnni_column_weights(wp, 3, kx, 0, st.w[kx]);
   for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
   switch (q8_dw32_load_multipliers(q8_dw32_tail(block, 9), o, st.mult)) {
     case 0: block_runs(&st, runs, run_count, 0, has_offset, partial); break;
