@@ -98,7 +98,11 @@ Q8_INLINE void step(const block_state* b, size_t p, size_t s, __m256i a0[4], __m
  * one pixel) columns. */
 Q8_INLINE void run_stride(const block_state* st, const q8_dw32_run* run, size_t s, int mode,
                           int has_offset, int partial) {
+  /* Every accumulator a pixel uses starts from the bias; the zeros only
+   * keep the compiler from seeing reads of unset ones on paths never
+   * taken. */
   __m256i a[4], b[4], c[4], e[4], f[4];
+  for (size_t i = 0; i < 4; i++) a[i] = b[i] = c[i] = e[i] = f[i] = _mm256_setzero_si256();
   size_t p = run->start;
   const size_t end = run->start + run->count;
   const uint8_t* const* taps = taps_of(st, p);
