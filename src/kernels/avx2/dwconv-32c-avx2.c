@@ -59,10 +59,12 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
         weight_pair(wp, ks, g, zp_pair, zp_single, wtmp);
         wq = wtmp;
       }
-      for (size_t i = 0; i < 4; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(x[i], wq[i]));
+      for (size_t i = 0; i < 4; i++) {
+        acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(x[i], wq[i]));
+      }
     }
-    q8_dw32_avx2_store(d->output + p * d->output_stride + c0, q8_dw32_requantize(acc, mult, o, mode),
-                       t, partial);
+    q8_dw32_avx2_store(d->output + p * d->output_stride + c0,
+                       q8_dw32_requantize(acc, mult, o, mode), t, partial);
   }
 }
 

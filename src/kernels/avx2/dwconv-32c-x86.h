@@ -63,8 +63,9 @@ Q8_INLINE const char* q8_dw32_tail(const char* block, size_t ks) {
  * p[16+4i..16+4i+3]. */
 Q8_INLINE __m256i q8_dw32_lanes(const void* p, size_t i) {
   const int32_t* v = (const int32_t*)p;
-  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i*)(v + 4 * i))),
-                                 _mm_loadu_si128((const __m128i*)(v + 16 + 4 * i)), 1);
+  const __m128i lo = _mm_loadu_si128((const __m128i*)(v + 4 * i));
+  const __m128i hi = _mm_loadu_si128((const __m128i*)(v + 16 + 4 * i));
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
 /* Where tap row `tap` starts (kernels.h): the zero pointer as is, others +

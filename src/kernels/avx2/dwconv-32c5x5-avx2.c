@@ -36,8 +36,8 @@ Q8_INLINE __m256i load_row(const block_state* b, const uint8_t* tap, int has_off
 /* Taps t[0], t[step] as int16 pairs. */
 Q8_INLINE void load_pairs(const block_state* b, const uint8_t* const* t, size_t step,
                           __m256i q[4], int has_offset, int partial) {
-  q8_dw32_pairs_u8(load_row(b, t[0], has_offset, partial), load_row(b, t[step], has_offset, partial),
-                   q);
+  q8_dw32_pairs_u8(load_row(b, t[0], has_offset, partial),
+                   load_row(b, t[step], has_offset, partial), q);
 }
 
 /* acc = (the bias, or acc) + pairs q times weight pairs w. */

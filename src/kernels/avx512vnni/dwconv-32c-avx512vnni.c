@@ -61,15 +61,17 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
     for (size_t g = 0; g < quads; g++) {
       tap_quad(d, taps, g, 4, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial);
     }
-    switch (rest) {
-      case 1: tap_quad(d, taps, quads, 1, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
-      case 2: tap_quad(d, taps, quads, 2, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
-      case 3: tap_quad(d, taps, quads, 3, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial); break;
-      default: break;
+    /* The last 1-3 taps, each count a constant. */
+    if (rest == 1) {
+      tap_quad(d, taps, quads, 1, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial);
+    } else if (rest == 2) {
+      tap_quad(d, taps, quads, 2, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial);
+    } else if (rest == 3) {
+      tap_quad(d, taps, quads, 3, c0, mask, wbuf, wp, acc, sum, subtract, has_offset, partial);
     }
     if (subtract) q8_dw32_vnni_subtract(acc, sum, tail);
-    q8_dw32_vnni_store(d->output + p * d->output_stride + c0, q8_dw32_requantize(acc, mult, o, mode),
-                       mask, partial);
+    q8_dw32_vnni_store(d->output + p * d->output_stride + c0,
+                       q8_dw32_requantize(acc, mult, o, mode), mask, partial);
   }
 }
 

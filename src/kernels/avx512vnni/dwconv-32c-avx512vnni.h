@@ -10,7 +10,8 @@
  *
  * The kernels run on ymm registers (AVX-512VL encodings: 32 of them, and
  * masked byte loads and stores for channel tails, which never touch a byte
- * past `channels`); zmm would take port 1 away from the vector unit.
+ * past `channels`): with 512-bit instructions in flight, port 1 leaves the
+ * vector unit, and two pixels per zmm measured slower.
  */
 #ifndef Q8_KERNELS_AVX512VNNI_DWCONV_32C_AVX512VNNI_H
 #define Q8_KERNELS_AVX512VNNI_DWCONV_32C_AVX512VNNI_H
@@ -34,8 +35,9 @@ Q8_INLINE void q8_dw32_vnni_store(uint8_t* p, __m256i v, __mmask32 mask, int par
   }
 }
 
-/* q8_dw32_window_shift_is with AVX-512 mask compares, 8 pointers at a
- * time (they run on port 5, away from the vpdpbusd and float work). */
+/* q8_dw32_window_shift_is with AVX-512 mask compares: 8 pointers per
+ * compare, and no mask extraction per 4 (the run finder's loop is about
+ * half as long; it runs before the ymm kernels, not among them). */
 Q8_INLINE int q8_dw32_vnni_window_shift_is(const uint8_t* const* taps,
                                            const uint8_t* const* prev, size_t KW, size_t s) {
   const uint64_t m = q8_dw32_shift_mask(KW, s);
@@ -47,9 +49,9 @@ Q8_INLINE int q8_dw32_vnni_window_shift_is(const uint8_t* const* taps,
                                             _mm512_loadu_si512(prev + s + i)) != 0;
   }
   if (i < n) {
-    differ |= _mm256_mask_cmpneq_epi64_mask((__mmask8)((m >> i) & 0xF),
-                                            _mm256_loadu_si256((const __m256i*)(taps + i)),
-                                            _mm256_loadu_si256((const __m256i*)(prev + s + i))) != 0;
+    const __m256i a = _mm256_loadu_si256((const __m256i*)(taps + i));
+    const __m256i b = _mm256_loadu_si256((const __m256i*)(prev + s + i));
+    differ |= _mm256_mask_cmpneq_epi64_mask((__mmask8)((m >> i) & 0xF), a, b) != 0;
   }
   return !differ;
 }
@@ -81,15 +83,13 @@ Q8_INLINE void q8_dw32_vnni_subtract(__m256i acc[4], const __m256i sum[4], const
   }
 }
 
-/* Column kx of the block's weights (int8, rows KW * 32 bytes apart) as
- * quads of rows first_row..first_row + 3 (zeros past row KW - 1). */
-Q8_INLINE void q8_dw32_vnni_column_weights(const int8_t* wp, size_t KW, size_t kx,
-                                           size_t first_row, __m256i q[4]) {
+/* Rows 0-3 (zeros past row KW - 1) of column kx of the block's weights
+ * (int8, tap r * KW + kx at wp + 32 * (r * KW + kx)) as quads. */
+Q8_INLINE void q8_dw32_vnni_column_weights(const int8_t* wp, size_t KW, size_t kx, __m256i q[4]) {
   __m256i x[4];
   for (size_t r = 0; r < 4; r++) {
-    x[r] = first_row + r < KW
-        ? _mm256_loadu_si256((const __m256i*)(wp + ((first_row + r) * KW + kx) * Q8_DW32_CR))
-        : _mm256_setzero_si256();
+    x[r] = r < KW ? _mm256_loadu_si256((const __m256i*)(wp + (r * KW + kx) * Q8_DW32_CR))
+                  : _mm256_setzero_si256();
   }
   q8_dw32_quads(x[0], x[1], x[2], x[3], q);
 }

@@ -127,7 +127,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
                             int has_offset, int partial) {
   block_state st = {.d = d, .c0 = c0, .mask = mask, .o = o};
   const int8_t* wp = q8_dw32_weights(block);
-  for (size_t kx = 0; kx < 3; kx++) q8_dw32_vnni_column_weights(wp, 3, kx, 0, st.w[kx]);
+  for (size_t kx = 0; kx < 3; kx++) q8_dw32_vnni_column_weights(wp, 3, kx, st.w[kx]);
   for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
   switch (q8_dw32_load_multipliers(q8_dw32_tail(block, 9), o, st.mult)) {
     case 0: block_runs(&st, runs, run_count, 0, has_offset, partial); break;

@@ -150,7 +150,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
                             int has_offset, int partial) {
   block_state st = {.d = d, .c0 = c0, .mask = mask, .o = o};
   const int8_t* wp = q8_dw32_weights(block);
-  for (size_t kx = 0; kx < 5; kx++) q8_dw32_vnni_column_weights(wp, 5, kx, 0, st.w[kx]);
+  for (size_t kx = 0; kx < 5; kx++) q8_dw32_vnni_column_weights(wp, 5, kx, st.w[kx]);
   const __m256i* row = (const __m256i*)wp; /* tap k at row + k */
   q8_dw32_quads(_mm256_loadu_si256(row + 20), _mm256_loadu_si256(row + 21),
                 _mm256_loadu_si256(row + 22), _mm256_loadu_si256(row + 23), st.row4);
