@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../quant/packing.h"
+#include "convolution-stride.h"
 #include "gemm-job.h"
 #include "operator.h"
 
@@ -132,7 +133,7 @@ static q8_status pack_weights(convolution_op* op, const int8_t* weights, const f
     op->packed_group_stride = q8_gemm_packed_size(nc, kc, ks, k->gemm.nr, k->gemm.kr, 2);
     if (!q8_mul_size(op->packed_group_stride, g->groups, &total)) total = SIZE_MAX;
   }
-  op->packed = total == SIZE_MAX ? NULL : malloc(total);
+  op->packed = total == SIZE_MAX ? NULL : q8_alloc_packed(total);
   if (op->packed == NULL) {
     return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for packed weights", fn);
   }
@@ -445,4 +446,21 @@ q8_status q8_deconvolution2d_setup_nhwc(q8_operator* op, size_t batch, size_t in
                                         q8_error* error) {
   return setup_convolution("q8_deconvolution2d_setup_nhwc", true, op, batch, input_height,
                            input_width, input, output, output_height, output_width, error);
+}
+
+q8_status q8_convolution2d_set_output_pixel_stride(q8_operator* base, size_t stride,
+                                                   q8_error* error) {
+  static const char fn[] = "q8_convolution2d_set_output_pixel_stride";
+  q8_status s;
+  if ((s = q8_begin_setup(fn, base, run_convolution, error))) return s;
+  convolution_op* op = (convolution_op*)base;
+  const size_t channels = op->geo.groups * op->geo.group_output_channels;
+  if (stride == 0) stride = channels;
+  if (stride < channels) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: output pixel stride %zu is smaller than the output channel count %zu", fn,
+                   stride, channels);
+  }
+  op->geo.output_pixel_stride = stride;
+  return q8_status_success;
 }

@@ -81,7 +81,7 @@ static q8_status create_common(const char* fn, const char* kind, const fc_shape*
   const q8_gemm_config* cfg = &base->kernels->gemm;
   const size_t size = q8_gemm_packed_size(shape->output_channels, shape->input_channels, 1,
                                           cfg->nr, cfg->kr, tail_words);
-  op->packed = malloc(size);
+  op->packed = q8_alloc_packed(size);
   if (op->packed == NULL) {
     q8_operator_delete(base);
     return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for packed weights", fn);

@@ -153,6 +153,14 @@ q8_status q8_check_pointer(const char* function, const char* name, const void* p
   return q8_status_success;
 }
 
+void* q8_alloc_packed(size_t nbytes) {
+  /* aligned_alloc wants a multiple of the alignment; the round-up wraps only
+   * for sizes no allocation could satisfy anyway. */
+  const size_t line = 64;
+  if (nbytes == 0 || nbytes > SIZE_MAX - line) return NULL;
+  return aligned_alloc(line, (nbytes + line - 1) / line * line);
+}
+
 void* q8_memdup(const void* src, size_t nbytes) {
   if (nbytes == 0) return NULL;
   void* p = malloc(nbytes);
