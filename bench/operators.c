@@ -13,9 +13,9 @@
 #include "bench.h"
 #include "q8/operators.h"
 
-static const q8_isa bench_isas[] = {q8_isa_scalar, q8_isa_avx2, q8_isa_avx512vnni,
-                                    q8_isa_neon,   q8_isa_neon64, q8_isa_neondot,
-                                    q8_isa_neoni8mm};
+static const q8_isa bench_isas[] = {q8_isa_scalar, q8_isa_avx2,   q8_isa_avx512vnni,
+                                    q8_isa_amx,    q8_isa_neon,   q8_isa_neon64,
+                                    q8_isa_neondot, q8_isa_neoni8mm};
 enum { bench_isa_count = sizeof(bench_isas) / sizeof(bench_isas[0]) };
 
 typedef struct conv_shape {

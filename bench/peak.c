@@ -98,6 +98,46 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static double pe
   *sink = _mm512_reduce_add_epi32(s);
   return 2.0 * 64 * 12 * (peak_iterations / 12);
 }
+
+/* tdpbusd on 16x16 int32 tiles (16 rows x 64 k x 16 columns per
+ * instruction), a 2x2 block of C tiles from two A and two B tiles, as the
+ * amx GEMM tile. Needs q8's detection first (it asks Linux for the tile
+ * state), which q8_isa_supported has done. */
+typedef struct peak_tile_config {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} peak_tile_config;
+
+__attribute__((target("amx-tile,amx-int8"))) static double peak_amx(volatile int32_t* sink) {
+  static const peak_tile_config config __attribute__((aligned(64))) = {
+      .palette = 1,
+      .bytes_per_row = {64, 64, 64, 64, 64, 64, 64, 64},
+      .rows = {16, 16, 16, 16, 16, 16, 16, 16}};
+  uint8_t ab[16 * 64] __attribute__((aligned(64)));
+  int32_t c[16 * 16] __attribute__((aligned(64)));
+  for (int i = 0; i < 16 * 64; i++) ab[i] = (uint8_t)(i * 7 + *sink);
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ab, 64);
+  _tile_loadd(5, ab, 64);
+  _tile_loadd(6, ab, 64);
+  _tile_loadd(7, ab, 64);
+  const int iterations = peak_iterations / 64;
+  for (int i = 0; i < iterations; i++) {
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    _tile_dpbusd(2, 5, 6);
+    _tile_dpbusd(3, 5, 7);
+  }
+  _tile_stored(0, c, 64);
+  _tile_release();
+  *sink = c[0];
+  return 2.0 * 16 * 16 * 64 * 4 * iterations;
+}
 #endif
 
 typedef double (*peak_fn)(volatile int32_t*);
@@ -108,6 +148,7 @@ static peak_fn peak_function(q8_isa isa) {
 #if defined(__x86_64__)
     case q8_isa_avx2: return peak_avx2;
     case q8_isa_avx512vnni: return peak_avx512vnni;
+    case q8_isa_amx: return peak_amx;
 #endif
     default: return NULL;
   }
@@ -152,7 +193,7 @@ static void bench_peak(q8_bench_state* state, const void* arg) {
 }
 
 void q8_bench_register_peak(void) {
-  static const q8_isa isas[] = {q8_isa_scalar, q8_isa_avx2, q8_isa_avx512vnni};
+  static const q8_isa isas[] = {q8_isa_scalar, q8_isa_avx2, q8_isa_avx512vnni, q8_isa_amx};
   for (size_t i = 0; i < sizeof(isas) / sizeof(isas[0]); i++) {
     if (!q8_isa_supported(isas[i]) || peak_function(isas[i]) == NULL) continue;
     char name[64];

@@ -4,7 +4,8 @@
  * each table: gemm, igemm, gemm_dq and dwconv. kc below, equal to, above and
  * a multiple of KR; partial M and N tiles; strided A and C; clamps; input and
  * output zero points 0/128/255; nonzero weight zero points; zero pointers
- * with a_offset. Every row of A (and the last row of C) ends right before a
+ * with a_offset; indirection rows scattered, or equally spaced in one buffer
+ * per tap (kernels may load those as a strided block). Every row of A (and the last row of C) ends right before a
  * PROT_NONE page, so a kernel reading or writing past a row faults; bytes of
  * C outside the tile must keep their sentinel.
  */
@@ -45,7 +46,7 @@ static void guarded_free(guarded* g) {
 
 /* --- a random GEMM problem ------------------------------------------------ */
 
-enum { MAX_ROWS = 16, MAX_KS = 9, MAX_NC = 64 };
+enum { MAX_ROWS = 32, MAX_KS = 9, MAX_NC = 64 };
 
 typedef struct problem {
   size_t mr, nc, kc, ks;
@@ -58,9 +59,9 @@ typedef struct problem {
 } problem;
 
 /* kc in a regime chosen by the case index: below KR, around multiples of KR,
- * medium and large. */
+ * medium, large, and around multiples of 64 (the amx kernels' k block). */
 static size_t pick_kc(test_rng* rng, size_t index, size_t kr) {
-  switch (index % 5) {
+  switch (index / 3 % 6) { /* independent of index % 3 (full mr) */
     case 0: return (size_t)rng_int(rng, 1, (int64_t)kr);
     case 1: { /* a multiple of KR, or one off */
       const int64_t kc = (int64_t)kr * rng_int(rng, 1, 6) + rng_int(rng, -1, 1);
@@ -68,7 +69,8 @@ static size_t pick_kc(test_rng* rng, size_t index, size_t kr) {
     }
     case 2: return (size_t)rng_int(rng, 1, 40);
     case 3: return (size_t)rng_int(rng, 40, 300);
-    default: return (size_t)rng_int(rng, 500, 1200);
+    case 4: return (size_t)rng_int(rng, 500, 1200);
+    default: return (size_t)(64 * rng_int(rng, 1, 4) + rng_int(rng, -4, 4));
   }
 }
 
@@ -195,15 +197,28 @@ static void igemm_case(size_t index) {
   const q8_requant_params params = {p.ozp, p.qmin, p.qmax, (uint8_t)any_weight_zero_point(&p)};
 
   /* rows[s][m] for m < mr: a zero pointer or its own guarded buffer of
-   * a_offset + kc bytes. */
+   * a_offset + kc bytes; or (every other case) each tap's rows equally
+   * spaced in one guarded buffer (the last row ends at its guard page), a
+   * tap sometimes all zero pointers, a row sometimes one. */
   guarded zero = guarded_alloc(p.kc);
   memset(zero.p, p.izp, p.kc);
   guarded rows[MAX_KS][MAX_ROWS];
   const uint8_t* ptr[MAX_KS][MAX_ROWS];
   memset(rows, 0, sizeof(rows));
+  const int spaced = rng_next(&rng) % 2 == 0;
+  const size_t row_stride = a_offset + p.kc + (size_t)rng_int(&rng, 0, 3) * 32;
   for (size_t s = 0; s < ks; s++) {
+    const int all_zero = spaced && rng_next(&rng) % 4 == 0;
+    const size_t one_zero = rng_next(&rng) % 8 == 0 ? (size_t)rng_int(&rng, 0, 31) : SIZE_MAX;
+    if (spaced && !all_zero) {
+      const size_t bytes = (p.mr - 1) * row_stride + a_offset + p.kc;
+      rows[s][0] = guarded_alloc(bytes);
+      rng_fill_u8(&rng, rows[s][0].p, bytes);
+    }
     for (size_t m = 0; m < p.mr; m++) {
-      if (rng_next(&rng) % 5 == 0) {
+      if (spaced) {
+        ptr[s][m] = all_zero || m == one_zero ? zero.p : rows[s][0].p + m * row_stride;
+      } else if (rng_next(&rng) % 5 == 0) {
         ptr[s][m] = zero.p;
       } else {
         rows[s][m] = guarded_alloc(a_offset + p.kc);

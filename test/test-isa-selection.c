@@ -21,9 +21,9 @@
 #include "test-util.h"
 
 /* select.c's preference order, best first; scalar always runs. */
-static const q8_isa preference[] = {q8_isa_avx512vnni, q8_isa_avx2,   q8_isa_neoni8mm,
-                                    q8_isa_neondot,    q8_isa_neon64, q8_isa_neon,
-                                    q8_isa_scalar};
+static const q8_isa preference[] = {q8_isa_amx,      q8_isa_avx512vnni, q8_isa_avx2,
+                                    q8_isa_neoni8mm, q8_isa_neondot,    q8_isa_neon64,
+                                    q8_isa_neon,     q8_isa_scalar};
 #define PREFERENCE_COUNT (sizeof(preference) / sizeof(preference[0]))
 
 static const char* expected_default_name(void) {
@@ -99,6 +99,10 @@ static void test_default_is_best_supported(void** state) {
 static void test_supported_tables(void** state) {
   (void)state;
   assert_true(q8_isa_supported(q8_isa_scalar));
+  /* The list names every table (a new one must be added here too). */
+  assert_int_equal(PREFERENCE_COUNT, q8_isa_count - 1);
+  /* The amx table's other families are the avx512vnni kernels. */
+  if (q8_isa_supported(q8_isa_amx)) assert_true(q8_isa_supported(q8_isa_avx512vnni));
   for (size_t i = 0; i < PREFERENCE_COUNT; i++) {
     const q8_isa isa = preference[i];
     const int supported = q8_isa_supported(isa);

@@ -60,7 +60,7 @@ typedef struct q8_error {
 /*
  * Micro-kernel tables. q8_isa_auto picks the best table the CPU supports
  * (detected once with cpuinfo). The environment variable Q8_ISA
- * (scalar|avx2|avx512vnni|neon|neon64|neondot|neoni8mm) overrides the
+ * (scalar|avx2|avx512vnni|amx|neon|neon64|neondot|neoni8mm) overrides the
  * automatic choice at the first q8_initialize.
  */
 typedef enum q8_isa {
@@ -72,6 +72,7 @@ typedef enum q8_isa {
   q8_isa_neon64,
   q8_isa_neondot,
   q8_isa_neoni8mm,
+  q8_isa_amx, /* x86-64: AMX int8 tiles for the GEMM family, else as avx512vnni */
   q8_isa_count
 } q8_isa;
 

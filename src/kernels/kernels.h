@@ -138,6 +138,7 @@ extern const q8_elementwise_config q8_scalar_elementwise_kernels;
 extern const q8_pooling_config q8_scalar_pooling_kernels;
 extern const q8_kernel_table q8_avx2_kernels;       /* x86-64 builds only */
 extern const q8_kernel_table q8_avx512vnni_kernels; /* x86-64 builds only */
+extern const q8_kernel_table q8_amx_kernels;        /* x86-64 builds only */
 extern const q8_elementwise_config q8_avx2_elementwise_kernels; /* both x86 tables */
 extern const q8_pooling_config q8_avx2_pooling_kernels;
 extern const q8_elementwise_config q8_avx512vnni_elementwise_kernels;

@@ -123,22 +123,30 @@ Q8_INLINE __mmask16 q8_avx512_column_mask(size_t nc, size_t n0) {
   return nc > n0 ? (__mmask16)((1u << (nc - n0)) - 1u) : (__mmask16)0;
 }
 
+/* Subtracts weight_zero_point[n] * row_sum from one row's NV accumulators. */
+Q8_INLINE void q8_avx512vnni_subtract_row_sum(const size_t NV, __m512i* row_acc,
+                                              const __m512i* vwzp, uint32_t row_sum) {
+  const __m512i vsum = _mm512_set1_epi32((int)row_sum);
+  for (size_t j = 0; j < NV; j++) {
+    row_acc[j] = _mm512_sub_epi32(row_acc[j], _mm512_mullo_epi32(vwzp[j], vsum));
+  }
+}
+
 /* Subtracts weight_zero_point[n] * (sum of row m) when the weights have zero
  * points (the packing folded everything else into the bias). */
 Q8_INLINE void q8_avx512vnni_subtract_row_sums(const size_t MR, const size_t NV,
-                                               const int indirect, q8_avx512vnni_acc* acc,
+                                               const int indirect, const size_t tap_stride,
+                                               q8_avx512vnni_acc* acc,
                                                const q8_x86_tile_args* t, const __m512i* vwzp) {
   uint32_t sums[Q8_AVX512VNNI_MAX_MR];
   if (indirect) {
-    q8_x86_indirect_row_sums(t->mr, MR, t->kc, t->ks, t->indirect, t->a_offset, t->zero, sums);
+    q8_x86_indirect_row_sums(t->mr, tap_stride, t->kc, t->ks, t->indirect, t->a_offset, t->zero,
+                             sums);
   } else {
     for (size_t m = 0; m < t->mr; m++) sums[m] = q8_x86_row_sum(t->a + m * t->a_stride, t->kc);
   }
   for (size_t m = 0; m < MR && m < t->mr; m++) {
-    const __m512i vsum = _mm512_set1_epi32((int)sums[m]);
-    for (size_t j = 0; j < NV; j++) {
-      acc->v[m][j] = _mm512_sub_epi32(acc->v[m][j], _mm512_mullo_epi32(vwzp[j], vsum));
-    }
+    q8_avx512vnni_subtract_row_sum(NV, acc->v[m], vwzp, sums[m]);
   }
 }
 
@@ -179,40 +187,64 @@ Q8_INLINE void q8_avx512vnni_store_dq(const size_t MR, const size_t NV,
   }
 }
 
-/* uint8 output: requantize as src/quant/requantization.h (clamp in fp32,
- * round half to even by cvtps2dq in the default rounding mode). */
-Q8_INLINE void q8_avx512vnni_store_requant(const size_t MR, const size_t NV,
-                                           const q8_avx512vnni_acc* acc,
-                                           const q8_x86_tile_args* t, const int32_t* tail) {
-  const q8_requant_params* p = t->requant;
-  const __m512 vlo = _mm512_set1_ps((float)((int32_t)p->output_min - p->output_zero_point));
-  const __m512 vhi = _mm512_set1_ps((float)((int32_t)p->output_max - p->output_zero_point));
-  const __m512i vozp = _mm512_set1_epi32(p->output_zero_point);
-  __m512 vmult[2];
+/* Output stage constants of one packed block (uint8 output). */
+typedef struct q8_avx512vnni_requant {
+  __m512 vmult[2], vlo, vhi;
+  __m512i vozp;
+} q8_avx512vnni_requant;
+
+Q8_INLINE q8_avx512vnni_requant q8_avx512vnni_requant_setup(const size_t NV,
+                                                            const q8_requant_params* p,
+                                                            const int32_t* tail) {
+  q8_avx512vnni_requant r;
+  r.vlo = _mm512_set1_ps((float)((int32_t)p->output_min - p->output_zero_point));
+  r.vhi = _mm512_set1_ps((float)((int32_t)p->output_max - p->output_zero_point));
+  r.vozp = _mm512_set1_epi32(p->output_zero_point);
+  r.vmult[1] = _mm512_setzero_ps();
   for (size_t j = 0; j < NV; j++) {
-    vmult[j] = _mm512_loadu_ps((const float*)tail + Q8_AVX512VNNI_NR + 16 * j);
+    r.vmult[j] = _mm512_loadu_ps((const float*)tail + Q8_AVX512VNNI_NR + 16 * j);
   }
-  for (size_t m = 0; m < MR && m < t->mr; m++) {
-    uint8_t* row = (uint8_t*)t->c + m * t->c_stride;
-    for (size_t j = 0; j < NV; j++) {
-      __m512 vf = _mm512_mul_ps(_mm512_cvtepi32_ps(acc->v[m][j]), vmult[j]);
-      vf = _mm512_min_ps(_mm512_max_ps(vf, vlo), vhi);
-      const __m512i vq = _mm512_add_epi32(_mm512_cvtps_epi32(vf), vozp);
-      const __m128i vbytes = _mm512_cvtepi32_epi8(vq);
-      const __mmask16 store = q8_avx512_column_mask(t->nc, 16 * j);
-      if (store == 0xFFFF) {
-        _mm_storeu_si128((__m128i*)(row + 16 * j), vbytes);
-      } else if (store != 0) {
-        _mm_mask_storeu_epi8(row + 16 * j, store, vbytes);
-      }
+  return r;
+}
+
+/* Requantizes one row's NV accumulators into the first nc bytes of row, as
+ * src/quant/requantization.h (clamp in fp32, round half to even by cvtps2dq
+ * in the default rounding mode). */
+Q8_INLINE void q8_avx512vnni_requant_row(const size_t NV, const __m512i* row_acc,
+                                         const q8_avx512vnni_requant* r, size_t nc,
+                                         uint8_t* row) {
+  for (size_t j = 0; j < NV; j++) {
+    __m512 vf = _mm512_mul_ps(_mm512_cvtepi32_ps(row_acc[j]), r->vmult[j]);
+    vf = _mm512_min_ps(_mm512_max_ps(vf, r->vlo), r->vhi);
+    const __m512i vq = _mm512_add_epi32(_mm512_cvtps_epi32(vf), r->vozp);
+    const __m128i vbytes = _mm512_cvtepi32_epi8(vq);
+    const __mmask16 store = q8_avx512_column_mask(nc, 16 * j);
+    if (store == 0xFFFF) {
+      _mm_storeu_si128((__m128i*)(row + 16 * j), vbytes);
+    } else if (store != 0) {
+      _mm_mask_storeu_epi8(row + 16 * j, store, vbytes);
     }
   }
 }
 
+/* uint8 output of the tile's mr rows. */
+Q8_INLINE void q8_avx512vnni_store_requant(const size_t MR, const size_t NV,
+                                           const q8_avx512vnni_acc* acc,
+                                           const q8_x86_tile_args* t, const int32_t* tail) {
+  const q8_avx512vnni_requant r = q8_avx512vnni_requant_setup(NV, t->requant, tail);
+  for (size_t m = 0; m < MR && m < t->mr; m++) {
+    q8_avx512vnni_requant_row(NV, acc->v[m], &r, t->nc, (uint8_t*)t->c + m * t->c_stride);
+  }
+}
+
 /* The MR x (16 NV) tile of t with KU k sets. Rows past mr repeat row mr - 1
- * (direct) or whatever the indirection holds; they are computed, not stored. */
+ * (direct) or whatever the indirection holds; they are computed, not stored.
+ * Indirect tiles read MR of every tap_stride pointers per tap (tap_stride is
+ * the table's MR: MR here, 32 when the amx kernels hand small problems to
+ * this tile). */
 Q8_INLINE void q8_avx512vnni_gemm_tile(const size_t MR, const size_t NV, const size_t KU,
-                                       const int indirect, const q8_x86_tile_args* t) {
+                                       const int indirect, const size_t tap_stride,
+                                       const q8_x86_tile_args* t) {
   const int32_t* head = (const int32_t*)t->w;
   q8_avx512vnni_acc acc;
   for (size_t j = 0; j < 2; j++) {
@@ -229,7 +261,7 @@ Q8_INLINE void q8_avx512vnni_gemm_tile(const size_t MR, const size_t NV, const s
   if (indirect) {
     for (size_t s = 0; s < t->ks; s++) {
       for (size_t m = 0; m < MR; m++) {
-        rows[m] = q8_x86_indirect_row(t->indirect[s * MR + m], t->a_offset, t->zero);
+        rows[m] = q8_x86_indirect_row(t->indirect[s * tap_stride + m], t->a_offset, t->zero);
       }
       wp = q8_avx512vnni_dot(MR, NV, KU, &acc, rows, t->kc, wp);
     }
@@ -254,7 +286,7 @@ Q8_INLINE void q8_avx512vnni_gemm_tile(const size_t MR, const size_t NV, const s
     any_wzp |= _mm512_test_epi32_mask(vwzp[j], vwzp[j]) != 0;
   }
   const int subtract = t->dq != NULL ? any_wzp : t->requant->subtract_row_sums;
-  if (subtract) q8_avx512vnni_subtract_row_sums(MR, NV, indirect, &acc, t, vwzp);
+  if (subtract) q8_avx512vnni_subtract_row_sums(MR, NV, indirect, tap_stride, &acc, t, vwzp);
   if (t->dq != NULL) {
     q8_avx512vnni_store_dq(MR, NV, &acc, t, head, tail, vwzp);
   } else {
@@ -262,21 +294,26 @@ Q8_INLINE void q8_avx512vnni_gemm_tile(const size_t MR, const size_t NV, const s
   }
 }
 
-/* The tile shapes of the 7x32 kernels (indirect: the igemm kernel): one row
- * (fully connected with batch 1) with four k sets; up to 16 columns with one
- * zmm; otherwise 7 rows by two zmm. */
-Q8_INLINE void q8_avx512vnni_gemm_7x32(const int indirect, const q8_x86_tile_args* t) {
+/* The tile shapes of the 7x32 kernels (indirect: the igemm kernel, with
+ * tap_stride pointers per tap): one row (fully connected with batch 1) with
+ * four k sets; up to 16 columns with one zmm; otherwise 7 rows by two zmm. */
+Q8_INLINE void q8_avx512vnni_gemm_7x32_taps(const int indirect, const size_t tap_stride,
+                                            const q8_x86_tile_args* t) {
   if (!indirect && t->mr == 1) {
     if (t->nc <= 16) {
-      q8_avx512vnni_gemm_tile(1, 1, 4, indirect, t);
+      q8_avx512vnni_gemm_tile(1, 1, 4, indirect, tap_stride, t);
     } else {
-      q8_avx512vnni_gemm_tile(1, 2, 4, indirect, t);
+      q8_avx512vnni_gemm_tile(1, 2, 4, indirect, tap_stride, t);
     }
   } else if (t->nc <= 16) {
-    q8_avx512vnni_gemm_tile(7, 1, 1, indirect, t);
+    q8_avx512vnni_gemm_tile(7, 1, 1, indirect, tap_stride, t);
   } else {
-    q8_avx512vnni_gemm_tile(7, 2, 1, indirect, t);
+    q8_avx512vnni_gemm_tile(7, 2, 1, indirect, tap_stride, t);
   }
+}
+
+Q8_INLINE void q8_avx512vnni_gemm_7x32(const int indirect, const q8_x86_tile_args* t) {
+  q8_avx512vnni_gemm_7x32_taps(indirect, 7, t);
 }
 
 #endif
