@@ -1109,3 +1109,74 @@ q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error) {
   }
   return q8_status_success;
 }
+
+/* --- quantize / dequantize pairs --------------------------------------------------- */
+
+/* Where a node's output qparams are among its constant arguments: the
+ * index of its scale (zero point next), or 0 when they are derived. */
+static size_t qparams_position(const q8_graph* graph, const q8_node* node) {
+  switch (node->kind) {
+    case q8_op_quantize:
+      return 1;
+    case q8_op_conv2d:
+    case q8_op_conv_transpose2d:
+    case q8_op_linear:
+    case q8_op_add:
+    case q8_op_mul:
+      return 2;
+    case q8_op_cat: /* quantized::cat; aten::cat keeps its inputs' qparams */
+      return node->num_inputs > 3 && !q8_graph_is_none(graph, node->inputs[2]) ? 2 : 0;
+    default:
+      return 0;
+  }
+}
+
+/* The constant (scale as the planner's fp32, zero point) at `position`. */
+static bool const_qparams(const q8_graph* graph, const q8_node* node, size_t position,
+                          float* scale, int64_t* zero_point) {
+  double s;
+  if (position == 0 || node->num_inputs <= position + 1 ||
+      !q8_graph_const_float(graph, node->inputs[position], &s) ||
+      !q8_graph_const_int(graph, node->inputs[position + 1], zero_point))
+    return false;
+  *scale = (float)s;
+  return true;
+}
+
+/* quantize_per_tensor(dequantize(x), scale, zero_point, quint8) where x was
+ * made with exactly these qparams: every code dequantizes to a real that
+ * quantizes back to itself, so the pair is x. With k = q - zp (|k| <= 255)
+ * the fp32 steps give k * (1 + d), |d| <= 3 * 2^-24, which rounds to k, as
+ * long as k * scale and 1 / scale are normal floats: the scale range below. */
+static bool scale_round_trips(float scale) { return scale >= 1e-30f && scale <= 1e30f; }
+
+/* Whether quantize node `quantize` is such a round trip. */
+static bool is_round_trip(q8_graph* graph, const q8_node* quantize) {
+  int64_t dtype = 13, zero_point, source_zero_point;
+  float scale, source_scale;
+  if (quantize->num_inputs > 3 && !q8_graph_const_int(graph, quantize->inputs[3], &dtype))
+    return false;
+  const q8_node* dequantize = producer_of(graph, quantize->inputs[0]);
+  if (dtype != 13 || dequantize == NULL || dequantize->kind != q8_op_dequantize ||
+      dequantize->num_inputs < 1 || !const_qparams(graph, quantize, 1, &scale, &zero_point))
+    return false;
+  const q8_node* source = producer_of(graph, dequantize->inputs[0]);
+  return source != NULL && source->kind != q8_op_dequantize &&
+         graph->values[dequantize->inputs[0]].dtype == q8_tensor_quint8 &&
+         const_qparams(graph, source, qparams_position(graph, source), &source_scale,
+                       &source_zero_point) &&
+         source_scale == scale && source_zero_point == zero_point && scale_round_trips(scale);
+}
+
+q8_status q8_graph_fold_quant_pairs(q8_graph* graph, q8_error* error) {
+  (void)error;
+  for (size_t n = 0; n < graph->num_nodes; n++) {
+    q8_node* node = &graph->nodes[n];
+    if (node->removed || node->kind != q8_op_quantize || node->num_inputs < 3) continue;
+    if (!is_round_trip(graph, node)) continue;
+    const q8_node* dequantize = producer_of(graph, node->inputs[0]);
+    node->removed = true;
+    rewire(graph, node->output, dequantize->inputs[0]);
+  }
+  return q8_status_success;
+}

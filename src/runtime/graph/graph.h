@@ -298,6 +298,13 @@ q8_status q8_graph_fuse_clamps(q8_graph* graph, q8_error* error);
  * list); the planner checks that the sizes really describe a shuffle. */
 q8_status q8_graph_fuse_channel_shuffles(q8_graph* graph, q8_error* error);
 
+/* Folds quantize_per_tensor(dequantize(x), scale, zero_point, quint8) to x
+ * when x's producer made it with the same constant scale and zero point
+ * (quantize, conv, linear, add, mul, quantized::cat): the round trip is
+ * exact. Other qparams would be a requantization and stay. A dequantize
+ * left unread is removed by q8_graph_drop_unused_scalars. */
+q8_status q8_graph_fold_quant_pairs(q8_graph* graph, q8_error* error);
+
 /* aten::split.Tensor(self, split_size, dim=0) / split_with_sizes(self,
  * split_sizes, dim=0), args in schema order (dim may be left out): an empty
  * tensor list *list_out whose pieces are made on demand by

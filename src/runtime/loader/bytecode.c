@@ -1187,6 +1187,7 @@ static q8_status build(frontend* f, const q8_pickle_value* root) {
   if (status == q8_status_success) status = q8_graph_drop_identities(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(f->graph, f->error);
+  if (status == q8_status_success) status = q8_graph_fold_quant_pairs(f->graph, f->error);
   if (status == q8_status_success) status = q8_graph_drop_unused_scalars(f->graph, f->error);
   return status;
 }

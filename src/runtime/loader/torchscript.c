@@ -1382,6 +1382,7 @@ static q8_status build(ts_context* ts, const q8_pickle_value* root) {
   if (status == q8_status_success) status = q8_graph_drop_identities(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_channel_shuffles(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_fuse_clamps(ts->graph, ts->error);
+  if (status == q8_status_success) status = q8_graph_fold_quant_pairs(ts->graph, ts->error);
   if (status == q8_status_success) status = q8_graph_drop_unused_scalars(ts->graph, ts->error);
   return status;
 }

@@ -3,6 +3,10 @@
  * output's qparams through a 256-entry table built at create time (the
  * elementwise table-lookup kernel), or copied when its qparams already are
  * the output's (the table would be the identity). Parallel over pixel blocks.
+ *
+ * An input with the output's qparams that already lies in its channel slice
+ * of the output (same pointer and pixel stride: the planner had its producer
+ * write there) is skipped, so a concat of such inputs only costs its setup.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 typedef struct concat_input {
   size_t channels, pixel_stride, offset;
   bool copy;
+  bool in_place; /* set up: the input is its slice of the output */
   uint8_t table[256];
 } concat_input;
 
@@ -27,6 +32,7 @@ typedef struct concat_op {
   size_t pixels;
   const uint8_t** inputs;
   uint8_t* output;
+  bool all_in_place;
 } concat_op;
 
 static q8_status run_concat(q8_operator* base, pthreadpool_t threadpool);
@@ -120,6 +126,16 @@ q8_status q8_concat_create_nhwc(const q8_concat_params* p, q8_isa isa, q8_operat
   return q8_status_success;
 }
 
+static void mark_in_place(concat_op* op, const uint8_t* output) {
+  op->all_in_place = true;
+  for (size_t i = 0; i < op->num_inputs; i++) {
+    concat_input* in = &op->in[i];
+    in->in_place = in->copy && op->inputs[i] == output + in->offset &&
+                   in->pixel_stride == op->output_pixel_stride;
+    op->all_in_place = op->all_in_place && in->in_place;
+  }
+}
+
 q8_status q8_concat_setup_nhwc(q8_operator* base, size_t batch, size_t height, size_t width,
                                const uint8_t* const* inputs, uint8_t* output, q8_error* error) {
   static const char fn[] = "q8_concat_setup_nhwc";
@@ -139,6 +155,7 @@ q8_status q8_concat_setup_nhwc(q8_operator* base, size_t batch, size_t height, s
     }
     op->inputs[i] = inputs[i];
   }
+  mark_in_place(op, output);
   size_t pixels;
   if (!q8_mul_size(batch, height, &pixels) || !q8_mul_size(pixels, width, &pixels)) {
     return q8_fail(error, q8_status_out_of_memory, "%s: pixel count overflows", fn);
@@ -154,6 +171,7 @@ static void concat_block(void* context, size_t p0, size_t count) {
   const q8_lut_ukernel_fn lut = op->base.kernels->elementwise->lut;
   for (size_t i = 0; i < op->num_inputs; i++) {
     const concat_input* in = &op->in[i];
+    if (in->in_place) continue;
     for (size_t p = p0; p < p0 + count; p++) {
       const uint8_t* x = op->inputs[i] + p * in->pixel_stride;
       uint8_t* y = op->output + p * op->output_pixel_stride + in->offset;
@@ -168,6 +186,7 @@ static void concat_block(void* context, size_t p0, size_t count) {
 
 static q8_status run_concat(q8_operator* base, pthreadpool_t threadpool) {
   concat_op* op = (concat_op*)base;
+  if (op->all_in_place) return q8_status_success;
   pthreadpool_parallelize_1d_tile_1d(threadpool, concat_block, op, op->pixels, CONCAT_PIXEL_BLOCK,
                                      0);
   return q8_status_success;

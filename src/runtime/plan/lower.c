@@ -14,6 +14,8 @@
 #include "q8/elementwise.h"
 #include "q8/pooling.h"
 #include "../../quant/quantize.h"
+#include "../ops/convolution-stride.h"
+#include "quantize-input.h"
 
 q8_status q8_step_fail(const q8_step* step, q8_error* error, q8_status status, const char* format,
                        ...) {
@@ -216,25 +218,21 @@ static q8_status no_setup(q8_program* p, q8_step* s, q8_error* error) {
         }                                                                             \
   } while (0)
 
-/* ATen's quantize_val: a non-finite or huge product gives code 0. */
-static uint8_t quantize_aten(float x, float inverse, int32_t zp) {
-  const float product = x * inverse;
-  if (!(fabsf(product) < 0x1p63f)) return 0;
-  return q8_quantize_value(x, inverse, zp);
-}
-
 static q8_status quantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
-  (void)pool, (void)error;
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   q8_tensor_plan* out = out_tensor(p, s);
+  const q8_kernel_table* kernels = q8_kernel_table_get(p->isa);
+  if (kernels == NULL)
+    return q8_step_fail(s, error, q8_status_unsupported_parameter,
+                        "the kernel table is not available on this CPU");
   const float* x = (const float*)in->data;
   const float inverse = 1.0f / out->scale;
-  if (out->nhwc) {
-    FOR_NCHW_NHWC(out, out->data[nhwc] = quantize_aten(x[nchw], inverse, out->zero_point));
-  } else {
-    for (size_t i = 0, n = numel(out); i < n; i++)
-      out->data[i] = quantize_aten(x[i], inverse, out->zero_point);
-  }
+  if (out->nhwc)
+    q8_quantize_nchw_to_nhwc(kernels, x, out->data, out->shape[0], out->shape[1],
+                             out->shape[2] * out->shape[3], inverse, out->zero_point, pool);
+  else
+    q8_quantize_nchw_to_nhwc(kernels, x, out->data, 1, 1, numel(out), inverse, out->zero_point,
+                             pool);
   return q8_status_success;
 }
 
@@ -393,7 +391,9 @@ static q8_status conv_setup(q8_program* p, q8_step* s, q8_error* error) {
   const q8_tensor_plan* in = tensor(p, arg(s, 0));
   const q8_tensor_plan* out = out_tensor(p, s);
   size_t oh = 0, ow = 0;
-  const q8_status status =
+  q8_status status = q8_convolution2d_set_output_pixel_stride(s->op, out->pixel_stride, error);
+  if (status != q8_status_success) return wrap(s, error, status);
+  status =
       s->node->kind == q8_op_conv2d
           ? q8_convolution2d_setup_nhwc(s->op, in->shape[0], in->shape[2], in->shape[3], in->data,
                                         out->data, &oh, &ow, error)
@@ -645,7 +645,7 @@ static q8_status max_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
       .padding_right = w.padding[1], .kernel_height = w.kernel[0], .kernel_width = w.kernel[1],
       .stride_height = w.stride[0], .stride_width = w.stride[1], .dilation_height = w.dilation[0],
       .dilation_width = w.dilation[1], .ceil_mode = w.ceil_mode, .channels = in->shape[1],
-      .output_min = 0, .output_max = 255};
+      .output_pixel_stride = out_tensor(p, s)->pixel_stride, .output_min = 0, .output_max = 255};
   status = q8_max_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
   if (status == q8_status_success)
     status = q8_max_pooling2d_setup_nhwc(s->shaped_op, in->shape[0], in->shape[2], in->shape[3],
@@ -672,6 +672,7 @@ static q8_status avg_pool_setup(q8_program* p, q8_step* s, q8_error* error) {
       .stride_height = w.stride[0], .stride_width = w.stride[1], .ceil_mode = w.ceil_mode,
       .count_include_pad = count_include_pad != 0, .divisor_override = (uint32_t)divisor,
       .channels_last_rounding = in->channels_last, .channels = in->shape[1],
+      .output_pixel_stride = out_tensor(p, s)->pixel_stride,
       .input = quantization_of(in), .output = quantization_of(out_tensor(p, s)),
       .output_min = 0, .output_max = 255};
   status = q8_avg_pooling2d_create_nhwc(&params, p->isa, &s->shaped_op, error);
@@ -888,7 +889,8 @@ static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
   const size_t n = v->u.tensors.count, axis = s->aux[0];
   size_t outer, inner;
   cat_geometry(out, axis, &outer, &inner);
-  size_t* channels = malloc(n * sizeof(size_t));
+  /* channels, then pixel strides (views of the output: the concat skips them) */
+  size_t* channels = malloc(2 * n * sizeof(size_t));
   q8_quantization* quant = malloc(n * sizeof(q8_quantization));
   const uint8_t** inputs = malloc(n * sizeof(uint8_t*));
   q8_status status = q8_status_out_of_memory;
@@ -896,10 +898,12 @@ static q8_status cat_setup(q8_program* p, q8_step* s, q8_error* error) {
     for (size_t i = 0; i < n; i++) {
       const q8_tensor_plan* t = &p->tensors[v->u.tensors.items[i]];
       channels[i] = t->shape[axis] * inner;
+      channels[n + i] = t->pixel_stride;
       quant[i] = quantization_of(t);
       inputs[i] = t->data;
     }
     const q8_concat_params params = {.num_inputs = n, .input_channels = channels,
+                                     .input_pixel_strides = channels + n,
                                      .inputs = quant, .output = quantization_of(out)};
     status = q8_concat_create_nhwc(&params, p->isa, &s->shaped_op, error);
     if (status == q8_status_success)

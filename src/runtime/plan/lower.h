@@ -23,6 +23,14 @@ typedef struct q8_tensor_plan {
   int64_t ints[Q8_GRAPH_MAX_DIMS];
   size_t num_ints;
   size_t bytes;
+  /* A channel slice of another tensor (a concat's NHWC output that this
+   * tensor's producer writes into, so the concat copies nothing): it lives
+   * at view_of's data + view_offset, pixel_stride bytes between pixels, and
+   * has no arena space of its own. Set per plan (q8_plan_concat_views). */
+  bool is_view;
+  uint32_t view_of;
+  size_t view_offset;
+  size_t pixel_stride; /* 0: dense */
   /* Arena placement: lifetime in step positions (inputs 0, step i: i + 1). */
   size_t def, last;
   bool live;
@@ -90,6 +98,13 @@ struct q8_lowering {
   q8_status (*run)(q8_program* program, q8_step* step, pthreadpool_t threadpool,
                    q8_error* error);
 };
+
+/* Plan phase 1b (shapes known, before the arena): makes each eligible
+ * input of a channel concat a view into the concat's output. Eligible: the
+ * output of a convolution or pooling step (operators with an output pixel
+ * stride) that only the concat reads, listed once, with the concat's
+ * qparams (the concat would copy it unchanged). */
+void q8_plan_concat_views(q8_program* program);
 
 /* The lowering of an operator kind, or NULL when q8 cannot run it. */
 const q8_lowering* q8_lowering_for(q8_op_kind kind);

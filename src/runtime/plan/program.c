@@ -156,6 +156,18 @@ static void mark_use(q8_program* p, uint32_t id, size_t position) {
   if (p->tensors[id].is_tensor && p->tensors[id].last < position) p->tensors[id].last = position;
 }
 
+/* A view has no space of its own: the tensor it is a slice of lives from
+ * the view's producer on. */
+static void extend_to_views(q8_program* p) {
+  for (size_t v = 0; v < p->graph->num_values; v++) {
+    q8_tensor_plan* t = &p->tensors[v];
+    if (!t->is_view) continue;
+    t->live = false;
+    q8_tensor_plan* whole = &p->tensors[t->view_of];
+    if (t->def < whole->def) whole->def = t->def;
+  }
+}
+
 /* Lifetimes in step positions: inputs are defined at 0, step i's output at
  * i + 1; outputs live to the end (they are copied out after the last step). */
 static void compute_lifetimes(q8_program* p) {
@@ -175,6 +187,7 @@ static void compute_lifetimes(q8_program* p) {
     for (size_t a = 0; a < node->num_inputs; a++) mark_use(p, node->inputs[a], i + 1);
   }
   for (size_t i = 0; i < p->graph->num_outputs; i++) mark_use(p, p->graph->outputs[i], p->num_steps + 1);
+  extend_to_views(p);
 }
 
 static size_t align_up(size_t n) { return (n + ARENA_ALIGNMENT - 1) / ARENA_ALIGNMENT * ARENA_ALIGNMENT; }
@@ -220,6 +233,10 @@ static q8_status allocate_arena(q8_program* p, q8_error* error) {
                          "runtime: cannot allocate %zu bytes of activations", size);
   for (size_t v = 0; v < p->graph->num_values; v++)
     p->tensors[v].data = p->tensors[v].live ? p->arena + p->tensors[v].offset : NULL;
+  for (size_t v = 0; v < p->graph->num_values; v++) {
+    q8_tensor_plan* t = &p->tensors[v];
+    if (t->is_view) t->data = p->tensors[t->view_of].data + t->view_offset;
+  }
   return q8_status_success;
 }
 
@@ -243,6 +260,7 @@ q8_status q8_program_plan(q8_program* p, const q8_tensor_shape* shapes, q8_error
       if (!tensor_bytes(&p->tensors[p->graph->inputs[i]]))
         return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: input %zu is too large", i);
   if (status == q8_status_success) status = infer_shapes(p, error);
+  if (status == q8_status_success) q8_plan_concat_views(p);
   if (status == q8_status_success) status = allocate_arena(p, error);
   if (status == q8_status_success) status = setup_steps(p, error);
   if (status != q8_status_success) {

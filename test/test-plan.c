@@ -1,0 +1,284 @@
+/*
+ * Load-time passes and plan features on hand-built graphs: folding of
+ * quantize(dequantize(x)) round trips, the vectorized input quantize
+ * (ATen's rule on NaN, infinities and huge values), and concats whose
+ * producers write straight into the concat's output (views), checked
+ * against the same graph planned without views. Runs once per kernel table
+ * (Q8_ISA).
+ */
+#include "runtime/plan/lower.h"
+#include "runtime/plan/quantize-input.h"
+#include "quant/quantize.h"
+#include "test-util.h"
+
+/* --- graph building -------------------------------------------------------------- */
+
+static uint32_t add_float(q8_graph* g, double x) {
+  uint32_t id;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_value(g, q8_value_float, &id, &err));
+  g->values[id].is_constant = true;
+  g->values[id].u.number = x;
+  return id;
+}
+
+static uint32_t add_int(q8_graph* g, int64_t x) {
+  uint32_t id;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_int(g, x, &id, &err));
+  return id;
+}
+
+static uint32_t add_ints(q8_graph* g, int64_t a, int64_t b) {
+  uint32_t id;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_value(g, q8_value_int_list, &id, &err));
+  int64_t* items = malloc(2 * sizeof(int64_t));
+  assert_non_null(items);
+  items[0] = a, items[1] = b;
+  g->values[id].is_constant = true;
+  g->values[id].u.ints.items = items;
+  g->values[id].u.ints.count = 2;
+  return id;
+}
+
+static uint32_t add_op(q8_graph* g, q8_op_kind kind, const char* name, const uint32_t* inputs,
+                       size_t count, q8_tensor_dtype dtype) {
+  uint32_t out;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_node(g, kind, name, g->num_nodes, inputs, count, &out, &err));
+  g->values[out].dtype = dtype;
+  return out;
+}
+
+static uint32_t add_input(q8_graph* g) {
+  uint32_t x;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_add_value(g, q8_value_tensor, &x, &err));
+  g->values[x].dtype = q8_tensor_float32;
+  g->inputs = malloc(sizeof(uint32_t));
+  assert_non_null(g->inputs);
+  g->inputs[0] = x, g->num_inputs = 1;
+  return x;
+}
+
+static void set_outputs(q8_graph* g, const uint32_t* outputs, size_t count) {
+  g->outputs = malloc(count * sizeof(uint32_t));
+  assert_non_null(g->outputs);
+  memcpy(g->outputs, outputs, count * sizeof(uint32_t));
+  g->num_outputs = count;
+}
+
+static uint32_t quantize(q8_graph* g, uint32_t x, double scale, int64_t zero_point) {
+  const uint32_t in[4] = {x, add_float(g, scale), add_int(g, zero_point), add_int(g, 13)};
+  return add_op(g, q8_op_quantize, "aten::quantize_per_tensor", in, 4, q8_tensor_quint8);
+}
+
+static uint32_t dequantize(q8_graph* g, uint32_t x) {
+  return add_op(g, q8_op_dequantize, "aten::dequantize", &x, 1, q8_tensor_float32);
+}
+
+/* --- q8_graph_fold_quant_pairs ------------------------------------------------------ */
+
+/* q = quantize(x, 0.5, 3); quantize(dequantize(q)) with q's qparams is q
+ * (folded, the dequantize left unread goes); with other qparams it is a
+ * requantization and stays. */
+static void fold_quant_pairs(void** state) {
+  (void)state;
+  q8_graph* g = NULL;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_create(&g, &err));
+  const uint32_t x = add_input(g);
+  const uint32_t q = quantize(g, x, 0.5, 3);
+  const uint32_t d = dequantize(g, q);
+  const uint32_t same = quantize(g, d, 0.5, 3);
+  const uint32_t d2 = dequantize(g, q);
+  const uint32_t other = quantize(g, d2, 0.25, 3);
+  const uint32_t outputs[2] = {dequantize(g, same), dequantize(g, other)};
+  set_outputs(g, outputs, 2);
+
+  assert_q8_ok(q8_graph_fold_quant_pairs(g, &err));
+  assert_true(g->nodes[2].removed);                 /* quantize(d, 0.5, 3) */
+  assert_false(g->nodes[4].removed);                /* quantize(d2, 0.25, 3) */
+  assert_int_equal(g->nodes[5].inputs[0], q);       /* dequantize(same) reads q */
+  assert_int_equal(q8_graph_use_count(g, d), 0);
+  assert_q8_ok(q8_graph_drop_unused_scalars(g, &err));
+  assert_true(g->nodes[1].removed);                 /* the dequantize nobody reads */
+  assert_false(g->nodes[3].removed);
+  (void)other;
+  q8_graph_delete(g);
+}
+
+/* --- vectorized input quantize ------------------------------------------------------ */
+
+/* ATen's quantize_val, written out: a product that is not finite or reaches
+ * 2^63 in magnitude gives 0. */
+static uint8_t reference_quantize(float x, float inverse, int32_t zero_point) {
+  if (!(fabsf(x * inverse) < 0x1p63f)) return 0;
+  return q8_quantize_value(x, inverse, zero_point);
+}
+
+static float special_value(test_rng* rng) {
+  static const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0x1p63f, -0x1p63f,
+                                   0x1.fffffep62f, -0x1.fffffep62f, 1e30f, -1e30f,
+                                   3.4e38f, -0.0f, 0.5f, -0.5f, 1.5f, 254.5f};
+  return specials[rng_next(rng) % (sizeof(specials) / sizeof(specials[0]))];
+}
+
+static void quantize_case(size_t index) {
+  static const size_t channels[] = {1, 3, 4, 17, 40};
+  static const size_t pixels[] = {1, 7, 33, 100, 5000};
+  test_rng rng = {index * 7919 + 1};
+  const size_t C = channels[index % 5], P = pixels[index / 5 % 5], N = 1 + index % 2;
+  const float scale = index % 3 == 0 ? 1.0f : rng_scale(&rng, 1e-3f, 10.0f);
+  const int32_t zp = rng_zero_point(&rng);
+  const float inverse = 1.0f / scale;
+  const size_t count = N * C * P;
+  float* x = malloc(count * sizeof(float));
+  uint8_t* expected = malloc(count);
+  uint8_t* actual = malloc(count);
+  assert_true(x != NULL && expected != NULL && actual != NULL);
+  for (size_t i = 0; i < count; i++)
+    x[i] = rng_next(&rng) % 8 == 0 ? special_value(&rng) : rng_float(&rng, -300.0f, 300.0f) * scale;
+  for (size_t n = 0; n < N; n++)
+    for (size_t c = 0; c < C; c++)
+      for (size_t p = 0; p < P; p++)
+        expected[(n * P + p) * C + c] = reference_quantize(x[(n * C + c) * P + p], inverse, zp);
+  const q8_kernel_table* kernels = q8_kernel_table_get(q8_isa_auto);
+  assert_non_null(kernels);
+  pthreadpool_t pools[TEST_THREAD_COUNTS];
+  test_pools_create(pools);
+  for (size_t t = 0; t < TEST_THREAD_COUNTS; t++) {
+    memset(actual, 0xAA, count);
+    q8_quantize_nchw_to_nhwc(kernels, x, actual, N, C, P, inverse, zp, pools[t]);
+    test_assert_bytes_equal(expected, actual, count, "quantized input", index);
+  }
+  test_pools_destroy(pools);
+  free(x);
+  free(expected);
+  free(actual);
+}
+
+/* --- concat views ---------------------------------------------------------------- */
+
+#define CAT_SCALE 0.125
+#define CAT_ZERO_POINT 100
+
+static uint32_t add_conv(q8_graph* g, uint32_t x, size_t in_channels, size_t out_channels,
+                         test_rng* rng) {
+  q8_error err = {0};
+  uint32_t packed;
+  assert_q8_ok(q8_graph_add_value(g, q8_value_packed, &packed, &err));
+  q8_packed_weights* w = calloc(1, sizeof(q8_packed_weights));
+  assert_non_null(w);
+  g->values[packed].is_constant = true;
+  g->values[packed].u.packed = w;
+  w->is_conv = true;
+  w->stride[0] = w->stride[1] = w->dilation[0] = w->dilation[1] = w->groups = 1;
+  w->padding[0] = w->padding[1] = 1;
+  w->weight_dims = 4;
+  w->weight_shape[0] = out_channels, w->weight_shape[1] = in_channels;
+  w->weight_shape[2] = w->weight_shape[3] = 3;
+  w->weight = malloc(out_channels * in_channels * 9);
+  w->scales = malloc(sizeof(float));
+  w->zero_points = calloc(1, sizeof(int32_t));
+  assert_true(w->weight != NULL && w->scales != NULL && w->zero_points != NULL);
+  rng_fill_s8(rng, w->weight, out_channels * in_channels * 9);
+  w->quant_count = 1;
+  w->scales[0] = 0.02f;
+  const uint32_t in[4] = {x, packed, add_float(g, CAT_SCALE), add_int(g, CAT_ZERO_POINT)};
+  return add_op(g, q8_op_conv2d, "quantized::conv2d.new", in, 4, q8_tensor_quint8);
+}
+
+static uint32_t add_max_pool(q8_graph* g, uint32_t x) {
+  const uint32_t in[6] = {x, add_ints(g, 3, 3), add_ints(g, 1, 1), add_ints(g, 1, 1),
+                          add_ints(g, 1, 1), add_int(g, 0)};
+  return add_op(g, q8_op_max_pool2d, "aten::max_pool2d", in, 6, q8_tensor_quint8);
+}
+
+static uint32_t add_cat(q8_graph* g, const uint32_t* items, size_t count) {
+  q8_error err = {0};
+  uint32_t list;
+  assert_q8_ok(q8_graph_add_value(g, q8_value_tensor_list, &list, &err));
+  g->values[list].u.tensors.items = malloc(count * sizeof(uint32_t));
+  assert_non_null(g->values[list].u.tensors.items);
+  memcpy(g->values[list].u.tensors.items, items, count * sizeof(uint32_t));
+  g->values[list].u.tensors.count = count;
+  const uint32_t in[2] = {list, add_int(g, 1)};
+  return add_op(g, q8_op_cat, "aten::cat", in, 2, q8_tensor_quint8);
+}
+
+#define IMAGES 2
+#define HEIGHT 3
+#define WIDTH 4
+#define CAT_CHANNELS 11 /* 4 + 5 + 2 */
+#define PLANE (HEIGHT * WIDTH)
+
+/* x -> quantize -> conv a (4 ch), conv b (5 ch), conv c (2 ch) -> max pool p;
+ * cat([a, b, p], 1) -> dequantize, plus dequantize(a) and dequantize(b) as
+ * further outputs when `extra_outputs` (which makes a and b ineligible).
+ * Plans, checks which inputs became views, runs, returns the outputs. */
+static void run_cat_graph(bool extra_outputs, const float* input, float* outputs[3]) {
+  q8_graph* g = NULL;
+  q8_error err = {0};
+  test_rng rng = {42};
+  assert_q8_ok(q8_graph_create(&g, &err));
+  const uint32_t x = quantize(g, add_input(g), 0.05, 128);
+  const uint32_t a = add_conv(g, x, 3, 4, &rng);
+  const uint32_t b = add_conv(g, x, 3, 5, &rng);
+  const uint32_t p = add_max_pool(g, add_conv(g, x, 3, 2, &rng));
+  const uint32_t items[3] = {a, b, p};
+  const uint32_t cat = add_cat(g, items, 3);
+  const uint32_t out[3] = {dequantize(g, cat), extra_outputs ? dequantize(g, a) : 0,
+                           extra_outputs ? dequantize(g, b) : 0};
+  set_outputs(g, out, extra_outputs ? 3 : 1);
+
+  q8_program* program = NULL;
+  assert_q8_ok(q8_program_create(g, q8_isa_auto, &program, &err));
+  const q8_tensor_shape shape = {4, {IMAGES, 3, HEIGHT, WIDTH}};
+  assert_q8_ok(q8_program_plan(program, &shape, &err));
+  assert_true(program->tensors[a].is_view == !extra_outputs);
+  assert_true(program->tensors[b].is_view == !extra_outputs);
+  assert_true(program->tensors[p].is_view);
+  assert_true(program->tensors[p].data ==
+              program->tensors[cat].data + 9); /* channel offset 4 + 5 */
+  assert_q8_ok(q8_program_run(program, NULL, &input, outputs, false, &err));
+  q8_program_delete(program);
+  q8_graph_delete(g);
+}
+
+static void concat_views(void** state) {
+  (void)state;
+  test_rng rng = {7};
+  float input[IMAGES * 3 * PLANE];
+  for (size_t i = 0; i < IMAGES * 3 * PLANE; i++) input[i] = rng_float(&rng, -6.0f, 6.0f);
+  float with_views[IMAGES * CAT_CHANNELS * PLANE];
+  float copied[IMAGES * CAT_CHANNELS * PLANE], a[IMAGES * 4 * PLANE], b[IMAGES * 5 * PLANE];
+  float* view_outputs[3] = {with_views, NULL, NULL};
+  float* copy_outputs[3] = {copied, a, b};
+  run_cat_graph(false, input, view_outputs);
+  run_cat_graph(true, input, copy_outputs);
+  assert_memory_equal(with_views, copied, sizeof(copied));
+  /* The copying concat itself: its first channels are a's and b's. */
+  for (size_t n = 0; n < IMAGES; n++) {
+    assert_memory_equal(copied + n * CAT_CHANNELS * PLANE, a + n * 4 * PLANE,
+                        4 * PLANE * sizeof(float));
+    assert_memory_equal(copied + (n * CAT_CHANNELS + 4) * PLANE, b + n * 5 * PLANE,
+                        5 * PLANE * sizeof(float));
+  }
+  /* Not a constant image: the convolutions produced varied codes. */
+  size_t distinct = 0;
+  for (size_t i = 1; i < IMAGES * CAT_CHANNELS * PLANE; i++) distinct += copied[i] != copied[0];
+  assert_true(distinct > IMAGES * CAT_CHANNELS * PLANE / 2);
+}
+
+int main(void) {
+  if (test_skip_unsupported_isa("test-plan")) return 0;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(fold_quant_pairs),
+      cmocka_unit_test(concat_views),
+  };
+  int failed = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+  failed += test_run_cases("quantize_input", 50, quantize_case);
+  return failed;
+}
