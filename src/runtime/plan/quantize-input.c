@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* Stack buffer of one task: a tile of pixels times a block of channels. */
 #define TILE_BYTES 4096
@@ -26,11 +27,19 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 /* ATen's quantize_val turns a product that is not finite or whose magnitude
  * reaches 2^63 into 0 (its int64 conversion on x86); the kernels saturate
- * such values like the scalar q8_quantize_value. The scan is a reduction
- * the compiler vectorizes; the fix-up only runs on such inputs. */
+ * such values like the scalar q8_quantize_value. The scan looks at the
+ * product's bits (magnitude bits >= those of 2^63: huge, infinite or NaN),
+ * an integer reduction the compiler vectorizes (a float compare reduction
+ * it does not, which cost more than the quantize kernel itself); the
+ * fix-up only runs on such inputs. */
 static void zero_out_of_range(size_t n, const float* x, uint8_t* y, float inverse) {
-  bool any = false;
-  for (size_t i = 0; i < n; i++) any |= !(fabsf(x[i] * inverse) < 0x1p63f);
+  int32_t any = 0;
+  for (size_t i = 0; i < n; i++) {
+    const float product = x[i] * inverse;
+    uint32_t bits;
+    memcpy(&bits, &product, sizeof(bits));
+    any |= (int32_t)(bits & 0x7FFFFFFFu) >= 0x5F000000; /* 0x1p63f */
+  }
   if (!any) return;
   for (size_t i = 0; i < n; i++)
     if (!(fabsf(x[i] * inverse) < 0x1p63f)) y[i] = 0;
@@ -41,9 +50,20 @@ static void quantize_row(const quantize_job* job, size_t n, const float* x, uint
   zero_out_of_range(n, x, y, job->params.inverse_scale);
 }
 
-/* planes[c][p] (count pixels each) -> y[p * stride + c]. */
+/* planes[c][p] (count pixels each) -> y[p * stride + c]. RGB images get
+ * their own loop: three streams instead of a channel loop per pixel is
+ * twice as fast. */
 static void interleave(size_t count, size_t channels, const uint8_t* planes, uint8_t* y,
                        size_t stride) {
+  if (channels == 3 && stride == 3) {
+    const uint8_t *r = planes, *g = planes + count, *b = planes + 2 * count;
+    for (size_t p = 0; p < count; p++) {
+      y[3 * p] = r[p];
+      y[3 * p + 1] = g[p];
+      y[3 * p + 2] = b[p];
+    }
+    return;
+  }
   for (size_t p = 0; p < count; p++)
     for (size_t c = 0; c < channels; c++) y[p * stride + c] = planes[c * count + p];
 }
