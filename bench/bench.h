@@ -37,6 +37,7 @@ double q8_bench_peak_gops(q8_isa isa);
 void q8_bench_register_peak(void);
 void q8_bench_register_gemm(void);
 void q8_bench_register_conv(void);
+void q8_bench_register_peers(void); /* peer/<lib>/...: bench/peer-register.c */
 /* model/<file>/threads:<n> for each path in `models` (split at `separator`)
  * and each count in `threads` ("1,2"; NULL: 1 and 2). */
 void q8_bench_register_models(const char* models, char separator, const char* threads);

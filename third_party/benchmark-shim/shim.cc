@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   q8_bench_register_peak();
   q8_bench_register_gemm();
   q8_bench_register_conv();
+  q8_bench_register_peers();
   if (models != nullptr) {
     q8_bench_register_models(models, ',', threads);
   } else if (const char* env = std::getenv("Q8_BENCH_MODELS")) {
