@@ -196,16 +196,19 @@ static void igemm_case(size_t index) {
   const size_t c_stride = p.nc + (size_t)(rng_next(&rng) % 2 ? rng_int(&rng, 1, 9) : 0);
   const q8_requant_params params = {p.ozp, p.qmin, p.qmax, (uint8_t)any_weight_zero_point(&p)};
 
-  /* rows[s][m] for m < mr: a zero pointer or its own guarded buffer of
-   * a_offset + kc bytes; or (every other case) each tap's rows equally
+  /* rows[s][m] for m < mr, in one of three layouts: a zero pointer or its
+   * own guarded buffer of a_offset + kc bytes; each tap's rows equally
    * spaced in one guarded buffer (the last row ends at its guard page), a
-   * tap sometimes all zero pointers, a row sometimes one. */
+   * tap sometimes all zero pointers, a row sometimes one; or each row's taps
+   * kc bytes apart in one guarded buffer (a kernel row at stride 1 over
+   * pixels of kc channels), sometimes a zero pointer. */
   guarded zero = guarded_alloc(p.kc);
   memset(zero.p, p.izp, p.kc);
   guarded rows[MAX_KS][MAX_ROWS];
   const uint8_t* ptr[MAX_KS][MAX_ROWS];
   memset(rows, 0, sizeof(rows));
-  const int spaced = rng_next(&rng) % 2 == 0;
+  const int layout = (int)(rng_next(&rng) % 3);
+  const int spaced = layout == 1, taps_in_a_row = layout == 2;
   const size_t row_stride = a_offset + p.kc + (size_t)rng_int(&rng, 0, 3) * 32;
   for (size_t s = 0; s < ks; s++) {
     const int all_zero = spaced && rng_next(&rng) % 4 == 0;
@@ -216,7 +219,14 @@ static void igemm_case(size_t index) {
       rng_fill_u8(&rng, rows[s][0].p, bytes);
     }
     for (size_t m = 0; m < p.mr; m++) {
-      if (spaced) {
+      if (taps_in_a_row) {
+        if (s == 0) {
+          const size_t bytes = (ks - 1) * p.kc + a_offset + p.kc;
+          rows[0][m] = guarded_alloc(bytes);
+          rng_fill_u8(&rng, rows[0][m].p, bytes);
+        }
+        ptr[s][m] = m == one_zero ? zero.p : rows[0][m].p + s * p.kc;
+      } else if (spaced) {
         ptr[s][m] = all_zero || m == one_zero ? zero.p : rows[s][0].p + m * row_stride;
       } else if (rng_next(&rng) % 5 == 0) {
         ptr[s][m] = zero.p;

@@ -99,22 +99,29 @@ Q8_INLINE void q8_amx_direct_rows(const q8_x86_tile_args* t, q8_amx_rows* r) {
   }
 }
 
-/* Whether the 16 pointers at p are equally spaced (any spacing, even 0). */
-Q8_INLINE int q8_amx_equally_strided(const uint8_t* const* p, size_t* stride) {
-  const uintptr_t d = (uintptr_t)p[1] - (uintptr_t)p[0];
-  for (size_t i = 2; i < Q8_AMX_HALF_ROWS; i++) {
-    if ((uintptr_t)p[i] - (uintptr_t)p[i - 1] != d) return 0;
-  }
-  *stride = (size_t)d;
-  return 1;
-}
-
-/* Rows of tap s of an indirect tile (the indirection is [ks][32]). */
+/* Rows of tap s of an indirect tile (the indirection is [ks][32]), eight
+ * pointers per zmm: the zero-pointer rule as a masked add, and a half is
+ * strided when the differences of its neighbouring rows are all equal
+ * (any spacing, even 0). */
 Q8_INLINE void q8_amx_indirect_rows(const q8_x86_tile_args* t, size_t s, q8_amx_rows* r) {
   const uint8_t* const* a = t->indirect + s * Q8_AMX_MR;
-  for (size_t m = 0; m < Q8_AMX_MR; m++) r->p[m] = q8_x86_indirect_row(a[m], t->a_offset, t->zero);
+  const __m512i vzero_row = _mm512_set1_epi64((long long)(uintptr_t)t->zero);
+  const __m512i voffset = _mm512_set1_epi64((long long)t->a_offset);
+  __m512i v[4];
+  for (size_t q = 0; q < 4; q++) {
+    const __m512i vp = _mm512_loadu_si512(a + 8 * q);
+    v[q] = _mm512_mask_add_epi64(vp, _mm512_cmpneq_epu64_mask(vp, vzero_row), vp, voffset);
+    _mm512_storeu_si512(r->p + 8 * q, v[q]);
+  }
   for (size_t h = 0; h < 2; h++) {
-    r->strided[h] = q8_amx_equally_strided(r->p + h * Q8_AMX_HALF_ROWS, &r->stride[h]);
+    const __m512i lo = v[2 * h], hi = v[2 * h + 1];
+    /* rows 1-8 minus rows 0-7; rows 9-15 minus rows 8-14 (lane 7 unused) */
+    const __m512i dlo = _mm512_sub_epi64(_mm512_alignr_epi64(hi, lo, 1), lo);
+    const __m512i dhi = _mm512_sub_epi64(_mm512_alignr_epi64(hi, hi, 1), hi);
+    const __m512i vd = _mm512_broadcastq_epi64(_mm512_castsi512_si128(dlo));
+    r->strided[h] = _mm512_cmpeq_epi64_mask(dlo, vd) == 0xFF &&
+                    (_mm512_cmpeq_epi64_mask(dhi, vd) & 0x7F) == 0x7F;
+    r->stride[h] = (size_t)_mm_cvtsi128_si64(_mm512_castsi512_si128(dlo));
   }
 }
 
@@ -220,6 +227,85 @@ Q8_INLINE void q8_amx_requantize(const size_t NV, const int indirect, const q8_x
   }
 }
 
+/*
+ * Convolutions with kc <= 4 (a first layer on RGB pixels: kc = 3, 49 taps)
+ * would use 4 of every 64 bytes of a block tap by tap. Their packed weights
+ * are one group of four k per tap, taps in a row, so 16 taps make one B
+ * block: A's block for rows 16h.. holds each row's taps s0 .. s0 + 15 as
+ * four bytes each (kc bytes, zero-padded), and 16 groups of B follow. Taps
+ * whose rows lie kc bytes apart (along a kernel row at stride 1 in its
+ * input) are gathered four at a time with one load and a byte shuffle.
+ */
+Q8_INLINE void q8_amx_gather_narrow_taps(const q8_amx_rows* rows, size_t taps, size_t kc,
+                                         size_t h, __m128i vexpand, uint8_t* buf) {
+  /* run[j]: taps j .. j + 3 of this half continue each other in every row
+   * (all strided alike, row 0 of each kc bytes after the last). */
+  int run[Q8_AMX_B_GROUPS];
+  const size_t first = h * Q8_AMX_HALF_ROWS;
+  for (size_t j = 0; j < taps; j++) {
+    run[j] = j + 4 <= taps;
+    for (size_t u = 0; run[j] && u < 4; u++) {
+      run[j] = rows[j + u].strided[h] && rows[j + u].stride[h] == rows[j].stride[h] &&
+               rows[j + u].p[first] == rows[j].p[first] + u * kc;
+    }
+  }
+  const __mmask16 one = (__mmask16)((1u << kc) - 1u), four = (__mmask16)((1u << (4 * kc)) - 1u);
+  for (size_t i = 0; i < Q8_AMX_HALF_ROWS; i++) {
+    uint8_t* dst = buf + i * Q8_AMX_BLOCK_K;
+    if (taps < Q8_AMX_B_GROUPS) _mm512_store_si512(dst, _mm512_setzero_si512());
+    for (size_t j = 0; j < taps;) {
+      const uint8_t* p = rows[j].p[first + i];
+      if (run[j]) {
+        const __m128i v = _mm_shuffle_epi8(_mm_maskz_loadu_epi8(four, p), vexpand);
+        _mm_storeu_si128((__m128i*)(dst + 4 * j), v);
+        j += 4;
+      } else {
+        const uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_maskz_loadu_epi8(one, p));
+        memcpy(dst + 4 * j, &v, sizeof(v));
+        j += 1;
+      }
+    }
+  }
+}
+
+/* pshufb control spreading four taps of kc bytes to four bytes each. */
+Q8_INLINE __m128i q8_amx_expand_taps(size_t kc) {
+  uint8_t control[16];
+  for (size_t b = 0; b < 16; b++) {
+    control[b] = b % 4 < kc ? (uint8_t)(b / 4 * kc + b % 4) : 0x80;
+  }
+  return _mm_loadu_si128((const __m128i*)control);
+}
+
+/* Accumulates all taps of an indirect tile with kc <= 4, 16 taps a block. */
+Q8_INLINE const int8_t* q8_amx_narrow_taps(const q8_x86_tile_args* t, const int8_t* wp,
+                                           const int8_t* w_limit, int two_halves, int two_cols,
+                                           q8_amx_scratch* s) {
+  const __m128i vexpand = q8_amx_expand_taps(t->kc);
+  q8_amx_rows rows[Q8_AMX_B_GROUPS];
+  for (size_t s0 = 0; s0 < t->ks; s0 += Q8_AMX_B_GROUPS) {
+    const size_t taps = t->ks - s0 < Q8_AMX_B_GROUPS ? t->ks - s0 : Q8_AMX_B_GROUPS;
+    const int8_t* b = q8_amx_b_block(wp, taps, w_limit, s->b);
+    for (size_t j = 0; j < taps; j++) q8_amx_indirect_rows(t, s0 + j, &rows[j]);
+    q8_amx_gather_narrow_taps(rows, taps, t->kc, 0, vexpand, s->a[0]);
+    _tile_loadd(4, s->a[0], Q8_AMX_BLOCK_K);
+    _tile_loadd(6, b, Q8_AVX512VNNI_GROUP_BYTES);
+    _tile_dpbusd(0, 4, 6);
+    if (two_cols) {
+      _tile_loadd(7, b + 64, Q8_AVX512VNNI_GROUP_BYTES);
+      _tile_dpbusd(1, 4, 7);
+    }
+    if (two_halves) {
+      q8_amx_gather_narrow_taps(rows, taps, t->kc, 1, vexpand, s->a[1]);
+      _tile_loadd(5, s->a[1], Q8_AMX_BLOCK_K);
+      _tile_dpbusd(2, 5, 6);
+      if (two_cols) _tile_dpbusd(3, 5, 7);
+    }
+    wp += taps * Q8_AVX512VNNI_GROUP_BYTES;
+  }
+  return wp;
+}
+
 /* The mr x nc tile of t (uint8 output), direct or indirect. */
 Q8_INLINE void q8_amx_gemm_tile(const int indirect, const q8_x86_tile_args* t) {
   q8_amx_scratch s __attribute__((aligned(64)));
@@ -236,7 +322,9 @@ Q8_INLINE void q8_amx_gemm_tile(const int indirect, const q8_x86_tile_args* t) {
   _tile_loadd(2, head, 0);
   _tile_loadd(3, head + 16, 0);
   q8_amx_rows rows;
-  if (indirect) {
+  if (indirect && t->kc <= 4) {
+    wp = q8_amx_narrow_taps(t, wp, w_limit, two_halves, two_cols, &s);
+  } else if (indirect) {
     for (size_t tap = 0; tap < t->ks; tap++) {
       q8_amx_indirect_rows(t, tap, &rows);
       wp = q8_amx_tap(&rows, t->kc, wp, w_limit, two_halves, two_cols, &s);

@@ -7,10 +7,12 @@
 
 #include <stddef.h>
 
-/* mr rows, kc bytes per tap, ks taps. */
+/* mr rows, kc bytes per tap, ks taps (kc <= 4 with several taps: the amx
+ * tile packs 16 taps per block). */
 static inline int q8_amx_vnni_is_faster(size_t mr, size_t kc, size_t ks) {
-  (void)ks;
-  return mr <= 2 || kc < 16;
+  if (mr <= 2) return 1;
+  if (ks > 1 && kc <= 4) return 0;
+  return kc < 16;
 }
 
 #endif
