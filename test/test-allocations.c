@@ -24,7 +24,8 @@
 #include "q8/runtime.h"
 #include "test-util.h"
 
-enum { RUNS = 20 };
+/* Counted runs per pool and shape: 20, or 5 under emulation (TEST_SWEEP). */
+enum { RUNS = TEST_SWEEP(20) };
 
 /* --- counting allocator --------------------------------------------------- */
 

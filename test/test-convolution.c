@@ -210,6 +210,7 @@ static void check_case(size_t index, bool transposed) {
     assert_int_equal(got_h, oh);
     assert_int_equal(got_w, ow);
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(expected, actual, out_bytes, "output", index);
   }
   q8_operator_delete(op);
@@ -224,8 +225,8 @@ static void deconvolution_case(size_t index) { check_case(index, true); }
 int main(void) {
   if (test_skip_unsupported_isa("convolution")) return 0;
   test_pools_create(pools);
-  int failed = test_run_cases("convolution2d", 300, convolution_case);
-  failed += test_run_cases("deconvolution2d", 120, deconvolution_case);
+  int failed = test_run_cases("convolution2d", TEST_SWEEP(300), convolution_case);
+  failed += test_run_cases("deconvolution2d", TEST_SWEEP(120), deconvolution_case);
   test_pools_destroy(pools);
   return failed != 0;
 }

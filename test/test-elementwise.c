@@ -129,6 +129,7 @@ static void binary_case(size_t index) {
   for (size_t t = 0; t < TEST_THREAD_COUNTS; t++) {
     memset(actual, 0xA5, ny);
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(expected, actual, ny, r.multiply ? "multiply" : "add", index);
   }
   q8_operator_delete(op);
@@ -187,6 +188,7 @@ static void unary_case(size_t index) {
   for (size_t t = 0; t < TEST_THREAD_COUNTS; t++) {
     memset(actual, 0xA5, batch * out_stride);
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(expected, actual, batch * out_stride, q8_unary_kind_name(kind), index);
   }
   q8_operator_delete(op);
@@ -267,8 +269,10 @@ static void convert_case(size_t index) {
     memset(qx, 0xA5, batch * out_stride);
     memset(dx, 0, batch * in_stride * sizeof(float));
     assert_q8_ok(q8_operator_run(quantize, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(qexpected, qx, batch * out_stride, "quantize", index);
     assert_q8_ok(q8_operator_run(dequantize, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal((const uint8_t*)dexpected, (const uint8_t*)dx,
                             batch * in_stride * sizeof(float), "dequantize", index);
   }
@@ -609,10 +613,10 @@ static void kernel_case(size_t index) {
 int main(void) {
   if (test_skip_unsupported_isa("elementwise")) return 0;
   test_pools_create(pools);
-  int failed = test_run_cases("binary", 160, binary_case);
-  failed += test_run_cases("unary", 108, unary_case);
+  int failed = test_run_cases("binary", TEST_SWEEP(160), binary_case);
+  failed += test_run_cases("unary", TEST_SWEEP(108), unary_case);
   failed += test_run_cases("unary_pytorch_tables", ref_golden_unary_count, golden_case);
-  failed += test_run_cases("quantize_dequantize", 40, convert_case);
+  failed += test_run_cases("quantize_dequantize", TEST_SWEEP(40), convert_case);
   failed += test_run_cases("elementwise_errors", ERROR_CASES, error_case);
   table_kernels = q8_kernel_table_get(q8_isa_auto)->elementwise;
   failed += test_run_cases("kernels_vs_scalar", 140, kernel_case);

@@ -88,6 +88,7 @@ static void static_case(size_t index) {
     memset(actual, 0x5A, out_bytes);
     assert_q8_ok(q8_fully_connected_setup(op, c.batch, input, actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(expected, actual, out_bytes, "output", index);
   }
   q8_operator_delete(op);
@@ -130,6 +131,7 @@ static void dynamic_case(size_t index) {
     memset(actual, 0, c.batch * c.oc * sizeof(float));
     assert_q8_ok(q8_dynamic_fully_connected_setup(op, c.batch, input, actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     for (size_t i = 0; i < c.batch * c.oc; i++) {
       if (expected[i] != actual[i]) {
         fail_msg("case %zu: output %zu is %.9g, expected %.9g (input scale %g, zero point %d)",
@@ -147,8 +149,8 @@ static void dynamic_case(size_t index) {
 int main(void) {
   if (test_skip_unsupported_isa("fully_connected")) return 0;
   test_pools_create(pools);
-  int failed = test_run_cases("fully_connected", 120, static_case);
-  failed += test_run_cases("dynamic_fully_connected", 100, dynamic_case);
+  int failed = test_run_cases("fully_connected", TEST_SWEEP(120), static_case);
+  failed += test_run_cases("dynamic_fully_connected", TEST_SWEEP(100), dynamic_case);
   test_pools_destroy(pools);
   return failed != 0;
 }

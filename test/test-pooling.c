@@ -163,6 +163,7 @@ static void check_pool(size_t index, bool average) {
     assert_int_equal(got_h, oh);
     assert_int_equal(got_w, ow);
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -215,6 +216,7 @@ static void check_adaptive(size_t index, bool global) {
                                                         p.input_width, input, b.actual, &err));
     }
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -263,6 +265,7 @@ static void concat_case(size_t index) {
     memset(b.actual, 0xA5, b.n);
     assert_q8_ok(q8_concat_setup_nhwc(op, n, h, w, (const uint8_t* const*)inputs, b.actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -289,6 +292,7 @@ static void shuffle_case(size_t index) {
     memset(b.actual, 0xA5, b.n);
     assert_q8_ok(q8_channel_shuffle_setup_nhwc(op, n, h, w, input, b.actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -343,6 +347,7 @@ static void resize_case(size_t index) {
     assert_q8_ok(q8_resize2d_setup_nhwc(op, r.batch, r.input_height, r.input_width, input,
                                         b.actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -372,6 +377,7 @@ static void softmax_case(size_t index) {
     memset(b.actual, 0xA5, b.n);
     assert_q8_ok(q8_softmax_setup_nc(op, pixels, input, b.actual, &err));
     assert_q8_ok(q8_operator_run(op, pools[t], &err));
+    q8_threadpool_release_workers(pools[t]);
     test_assert_bytes_equal(b.expected, b.actual, b.n, "output", index);
   }
   q8_operator_delete(op);
@@ -755,14 +761,14 @@ static void bilinear_kernel_case(size_t index) {
 int main(void) {
   if (test_skip_unsupported_isa("pooling")) return 0;
   test_pools_create(pools);
-  int failed = test_run_cases("max_pooling2d", 70, max_pool_case);
-  failed += test_run_cases("avg_pooling2d", 80, avg_pool_case);
-  failed += test_run_cases("adaptive_avg_pooling2d", 40, adaptive_case);
-  failed += test_run_cases("global_avg_pooling2d", 25, global_case);
-  failed += test_run_cases("concat", 30, concat_case);
-  failed += test_run_cases("channel_shuffle", 20, shuffle_case);
-  failed += test_run_cases("resize2d", 40, resize_case);
-  failed += test_run_cases("softmax", 24, softmax_case);
+  int failed = test_run_cases("max_pooling2d", TEST_SWEEP(70), max_pool_case);
+  failed += test_run_cases("avg_pooling2d", TEST_SWEEP(80), avg_pool_case);
+  failed += test_run_cases("adaptive_avg_pooling2d", TEST_SWEEP(40), adaptive_case);
+  failed += test_run_cases("global_avg_pooling2d", TEST_SWEEP(25), global_case);
+  failed += test_run_cases("concat", TEST_SWEEP(30), concat_case);
+  failed += test_run_cases("channel_shuffle", TEST_SWEEP(20), shuffle_case);
+  failed += test_run_cases("resize2d", TEST_SWEEP(40), resize_case);
+  failed += test_run_cases("softmax", TEST_SWEEP(24), softmax_case);
   failed += test_run_cases("pooling_errors", ERROR_CASES, error_case);
   table_pooling = q8_kernel_table_get(q8_isa_auto)->pooling;
   failed += test_run_cases("pool_kernels_vs_scalar", 130, pool_kernel_case);

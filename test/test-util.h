@@ -63,6 +63,12 @@ static inline void rng_fill_s8(test_rng* r, int8_t* p, size_t n) {
 #define TEST_THREAD_COUNTS 4
 static const size_t test_thread_counts[TEST_THREAD_COUNTS] = {1, 2, 3, 7};
 
+/* Operator tests run each case on every pool and then call
+ * q8_threadpool_release_workers on it: a pool's workers otherwise spin for
+ * some 10^6 pause loops after each job, and on a 2-core CI machine the
+ * spinning workers of the 2-, 3- and 7-thread pools (12 threads) starve the
+ * thread doing the work; outputs are checked the same either way. */
+
 /* Creates the pools (NULL for 1 thread: the caller's thread). */
 void test_pools_create(pthreadpool_t pools[TEST_THREAD_COUNTS]);
 void test_pools_destroy(pthreadpool_t pools[TEST_THREAD_COUNTS]);
@@ -74,6 +80,17 @@ void test_pools_destroy(pthreadpool_t pools[TEST_THREAD_COUNTS]);
     const q8_status st_ = (call);                                                \
     if (st_ != q8_status_success) fail_msg("%s failed: %s", #call, err.message); \
   } while (0)
+
+/* The number of cases of a random operator sweep that has `full` cases:
+ * all of them, or under emulation (the ARM presets configure with
+ * -DQ8_TEST_SWEEP_DIVISOR=4) a 1/Q8_TEST_SWEEP_DIVISOR share, rounded up:
+ * the first cases, whose index-derived kinds (index % 5 shape kind, ...)
+ * still cycle through every value. Kernel-versus-scalar sweeps, systematic
+ * edge cases and error cases are never divided. */
+#ifndef Q8_TEST_SWEEP_DIVISOR
+#define Q8_TEST_SWEEP_DIVISOR 1
+#endif
+#define TEST_SWEEP(full) (((full) + Q8_TEST_SWEEP_DIVISOR - 1) / Q8_TEST_SWEEP_DIVISOR)
 
 /* Registers `count` cmocka tests named "<group>/<i>" that call fn with the
  * case index as state, runs them, and returns the number that failed. */
