@@ -3,7 +3,9 @@
  * int32 accumulation, requantized u8 output, as q8) on the shapes of
  * peer-register.c. GEMM is a matmul primitive (src M x K, weights K x N
  * given N-major like q8's [N][K], f32 bias); depthwise is a convolution
- * primitive with groups = C (weights C x 1 x 1 x K x K). Activations are
+ * primitive with groups = C (weights C x 1 x 1 x K x K). The f32 bias is in
+ * accumulator units (oneDNN 2.x adds it before the output scale), so the
+ * outputs equal q8's (checked once by hand). Activations are
  * NHWC / row-major; the weights layout is oneDNN's choice (format "any"),
  * reordered from ours once, outside the timed loop. Requantization is the
  * output scale input_scale * weight_scale / output_scale and constant zero
@@ -73,7 +75,7 @@ static dnnl_status_t fill(dnnl_memory_t mem, size_t count, int kind) {
   for (size_t i = 0; i < count; i++) {
     if (kind == 0) ((uint8_t*)p)[i] = peer_input(i);
     if (kind == 1) ((int8_t*)p)[i] = peer_weight(i);
-    if (kind == 2) ((float*)p)[i] = peer_bias(i);
+    if (kind == 2) ((float*)p)[i] = (float)peer_bias_quantized(i);
   }
   return dnnl_success;
 }

@@ -3,6 +3,7 @@
  * depthwise shapes of bench/operators.c, single thread. Without either
  * library this file registers nothing.
  */
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -23,7 +24,10 @@ double peer_macs(const peer_bench* b) {
 }
 
 int8_t peer_weight(size_t i) { return (int8_t)(i * 2654435761u >> 24); }
-float peer_bias(size_t i) { return (float)(i % 7) - 3.0f; }
+int32_t peer_bias_quantized(size_t i) {
+  const float bias = (float)(i % 7) - 3.0f;
+  return (int32_t)lrintf(bias * (1.0f / (float)((double)PEER_WEIGHT_SCALE * PEER_INPUT_SCALE)));
+}
 uint8_t peer_input(size_t i) { return (uint8_t)(i * 40503u >> 8); }
 
 double peer_seconds(void) {

@@ -35,9 +35,12 @@ size_t peer_out_width(const peer_bench* b);
 /* Multiply-accumulates of one run: M*K*N, or H_out*W_out*C*K*K. */
 double peer_macs(const peer_bench* b);
 /* Deterministic data, as in bench/operators.c: s8 weights (the XNNPACK qu8
- * path adds 128 and uses kernel zero point 128), float bias, u8 input. */
+ * path adds 128 and uses kernel zero point 128), u8 input, and the bias
+ * quantized as q8 does it (round half even of bias / (input_scale *
+ * weight_scale), in units of the int32 accumulator): both peers add the
+ * bias before the output scale. */
 int8_t peer_weight(size_t i);
-float peer_bias(size_t i);
+int32_t peer_bias_quantized(size_t i);
 uint8_t peer_input(size_t i);
 double peer_seconds(void);
 /* Reports GOPS (2 ops per MAC) of `runs` runs in `seconds`, and for GEMM
