@@ -23,11 +23,6 @@ void q8_dwconv_ukernel_32c3x3__avx2(size_t channels, size_t output_pixels, size_
                                     const void* w, uint8_t* output, size_t output_stride,
                                     size_t a_offset, const uint8_t* zero,
                                     const q8_requant_params* params);
-void q8_dwconv_ukernel_32c5x5__avx2(size_t channels, size_t output_pixels, size_t ks,
-                                    const uint8_t* const* input, size_t input_stride,
-                                    const void* w, uint8_t* output, size_t output_stride,
-                                    size_t a_offset, const uint8_t* zero,
-                                    const q8_requant_params* params);
 
 /* Elementwise and pooling families (helper "x86fam"; avx2-families.c): the
  * elementwise kernels take 32 elements per step; the pooling kernels 32
