@@ -8,7 +8,10 @@
  *
  * Notation: f32() rounds to binary32; rne() rounds half to even;
  * quantize(v, s, z) = clamp(z + rne(f32(v * f32(1.0f / s))), 0, 255), with a
- * NaN, infinite or |.| >= 2^63 product giving 0 as in ATen's quantize_val;
+ * NaN product giving 0 and infinite or huge products saturating (+inf 255,
+ * -inf 0), as ATen's quantize_val does on ARM64. (ATen on x86 gives 0 for
+ * any product that is not finite or reaches 2^63 in magnitude; a model's
+ * input quantize_per_tensor follows that rule, see src/quant/quantize.h.)
  * dequantize(q, s, z) = f32((float)(q - z) * s).
  */
 #ifndef Q8_ELEMENTWISE_H

@@ -20,6 +20,9 @@
  * gives 0 there. q8 follows ARM64: saturation is also the only reading that
  * keeps quantize monotonic. NaN converts to 0 on both, and 0 clamps to 0
  * whatever the zero point. Finite products below 2^63 agree everywhere.
+ * (Exception: a model's input quantize_per_tensor, in
+ * src/runtime/plan/quantize-input.c, applies the x86 rule on top, so that
+ * whole-model outputs match the PyTorch reference runs made on x86.)
  */
 static inline uint8_t q8_quantize_value(float x, float inverse_scale, int32_t zero_point) {
   float r = nearbyintf(x * inverse_scale);
