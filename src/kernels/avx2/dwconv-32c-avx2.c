@@ -68,7 +68,10 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
   }
 }
 
-Q8_INLINE void dwconv_any(const q8_dw32_args* d, int subtract, int has_offset) {
+/* Weight zero points only change the block's rearranged weights, so they
+ * are a run-time value; the a_offset test per tap gets its own copy. */
+Q8_INLINE void dwconv_any(const q8_dw32_args* d, int has_offset) {
+  const int subtract = d->params->subtract_row_sums != 0;
   const q8_dw32_output o = q8_dw32_output_init(d->params);
   const size_t block_bytes = q8_dw32_block_bytes(d->ks);
   const size_t full = d->channels - d->channels % Q8_DW32_CR;
@@ -89,5 +92,9 @@ void q8_dwconv_ukernel_32c__avx2(size_t channels, size_t output_pixels, size_t k
                                  const uint8_t* zero, const q8_requant_params* params) {
   const q8_dw32_args d = {channels, output_pixels, ks, input, input_stride, w,
                           output, output_stride, a_offset, zero, params};
-  Q8_DW32_DISPATCH(dwconv_any, &d);
+  if (a_offset != 0) {
+    dwconv_any(&d, 1);
+  } else {
+    dwconv_any(&d, 0);
+  }
 }

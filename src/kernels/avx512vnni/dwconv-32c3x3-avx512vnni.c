@@ -139,7 +139,17 @@ Q8_INLINE void block_runs(const block_state* shared, const q8_dw32_run* runs, si
   }
 }
 
-/* The two copies of the pixel loops (full and partial blocks). */
+/*
+ * Three copies of the pixel loops: full blocks in the usual mode (all
+ * multipliers below 1, no output clamp: no clamp at all), full blocks in
+ * any mode, and partial blocks.
+ */
+__attribute__((noinline)) static void full_block_runs_below_one(const block_state* st,
+                                                                const q8_dw32_run* runs,
+                                                                size_t run_count) {
+  block_runs(st, runs, run_count, Q8_DW32_BELOW_ONE, 0);
+}
+
 __attribute__((noinline)) static void full_block_runs(const block_state* st,
                                                       const q8_dw32_run* runs, size_t run_count,
                                                       int mode) {
@@ -169,7 +179,11 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
   if (partial) {
     partial_block_runs(&st, runs, run_count, mode);
   } else {
-    full_block_runs(&st, runs, run_count, mode);
+    if (mode == Q8_DW32_BELOW_ONE) {
+      full_block_runs_below_one(&st, runs, run_count);
+    } else {
+      full_block_runs(&st, runs, run_count, mode);
+    }
   }
 }
 
