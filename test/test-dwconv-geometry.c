@@ -139,9 +139,9 @@ static void geometry_case(size_t index) {
     c.kh = c.kw = index % 2 ? 5 : 3;
   }
   c.ks = c.kh * c.kw;
-  static const int64_t strides[] = {1, 1, 2, 2, 3};
-  const size_t stride_h = (size_t)rng_pick(&rng, 5, strides);
-  const size_t stride_w = rng_next(&rng) % 4 ? stride_h : (size_t)rng_pick(&rng, 5, strides);
+  static const int64_t strides[] = {1, 1, 1, 2, 2, 3};
+  const size_t stride_h = (size_t)rng_pick(&rng, 6, strides);
+  const size_t stride_w = rng_next(&rng) % 4 ? stride_h : (size_t)rng_pick(&rng, 6, strides);
   const size_t dil_h = rng_next(&rng) % 4 ? 1 : 2;
   const size_t dil_w = rng_next(&rng) % 4 ? dil_h : 3 - dil_h;
   const size_t pad_t = (size_t)rng_int(&rng, 0, 2), pad_l = (size_t)rng_int(&rng, 0, 2);
@@ -153,7 +153,7 @@ static void geometry_case(size_t index) {
   const size_t min_w = eff_w > pad_l + pad_r ? eff_w - pad_l - pad_r : 1;
   /* (eff_h, eff_w <= 13, the 7x7 dilated by 2) */
   c.height = (size_t)rng_int(&rng, (int64_t)min_h, 14);
-  switch (rng_next(&rng) % 4) {
+  switch (rng_next(&rng) % 5) {
     case 0: c.width = min_w; break; /* one output column */
     case 1: c.width = (size_t)rng_int(&rng, (int64_t)min_w, (int64_t)min_w + 6); break;
     default: c.width = (size_t)rng_int(&rng, (int64_t)min_w, 40);
@@ -167,13 +167,15 @@ static void geometry_case(size_t index) {
   c.pixel_stride = c.channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 40) : 0);
   c.input_stride = c.ks + (rng_next(&rng) % 4 ? 0 : (size_t)rng_int(&rng, 1, 2));
   c.output_stride = c.channels + (rng_next(&rng) % 2 ? (size_t)rng_int(&rng, 1, 9) : 0);
-  c.a_offset = rng_next(&rng) % 6 ? 0 : (size_t)rng_int(&rng, 1, 40);
+  /* Weight zero points and a_offset send some specialized kernels to
+   * their any-ks kernel: sometimes. */
+  c.a_offset = rng_next(&rng) % 8 ? 0 : (size_t)rng_int(&rng, 1, 40);
   c.call_mode = (int)(rng_next(&rng) % CALL_MODES);
 
   /* Quantization: extreme zero points often, weight zero points on or off,
    * multipliers below 1 and, with small output scales, above 1. */
   const int32_t izp = rng_zero_point(&rng), ozp = rng_zero_point(&rng);
-  const int zero_points = (int)(rng_next(&rng) % 2);
+  const int zero_points = rng_next(&rng) % 4 == 0;
   const float in_scale = rng_scale(&rng, 0.005f, 1.0f);
   const float out_scale = rng_next(&rng) % 4 ? rng_scale(&rng, 0.005f, 1.0f)
                                              : rng_scale(&rng, 0.00001f, 0.001f);
