@@ -33,6 +33,13 @@ void q8_bench_register(const char* name, q8_bench_fn fn, const void* arg, size_t
  * measured once per process. */
 double q8_bench_peak_gops(q8_isa isa);
 
+/* The GEMM shapes (M, K, N) and depthwise shapes (H, W, C, kernel, stride)
+ * of gemm/... and dwconv/..., which the peer benchmarks repeat. */
+#define Q8_BENCH_GEMM_SHAPES 8
+#define Q8_BENCH_DWCONV_SHAPES 4
+extern const size_t q8_bench_gemm_shapes[Q8_BENCH_GEMM_SHAPES][3];
+extern const size_t q8_bench_dwconv_shapes[Q8_BENCH_DWCONV_SHAPES][5];
+
 /* Registration of each family (one per file in bench/). */
 void q8_bench_register_peak(void);
 void q8_bench_register_gemm(void);

@@ -145,15 +145,20 @@ static void register_gemm_shape(q8_isa isa, size_t m, size_t k, size_t n) {
   add(name, bench_gemm, two);
 }
 
+/* The last two: MobileNetV2's narrow 1x1 projections (N = 16, 24). */
+const size_t q8_bench_gemm_shapes[Q8_BENCH_GEMM_SHAPES][3] = {
+    {3136, 576, 64}, {196, 1152, 256}, {49, 960, 160},  {1, 1280, 1000},
+    {3136, 64, 64},  {784, 128, 512},  {12544, 32, 16}, {3136, 144, 24}};
+
+const size_t q8_bench_dwconv_shapes[Q8_BENCH_DWCONV_SHAPES][5] = {
+    {112, 112, 32, 3, 1}, {56, 56, 144, 3, 2}, {14, 14, 672, 5, 1}, {28, 28, 240, 5, 2}};
+
 void q8_bench_register_gemm(void) {
-  /* The last two: MobileNetV2's narrow 1x1 projections (N = 16, 24). */
-  static const size_t shapes[][3] = {{3136, 576, 64}, {196, 1152, 256}, {49, 960, 160},
-                                     {1, 1280, 1000}, {3136, 64, 64},  {784, 128, 512},
-                                     {12544, 32, 16}, {3136, 144, 24}};
   for (size_t i = 0; i < bench_isa_count; i++) {
     if (!q8_isa_supported(bench_isas[i])) continue;
-    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
-      register_gemm_shape(bench_isas[i], shapes[s][0], shapes[s][1], shapes[s][2]);
+    for (size_t s = 0; s < Q8_BENCH_GEMM_SHAPES; s++) {
+      const size_t* shape = q8_bench_gemm_shapes[s];
+      register_gemm_shape(bench_isas[i], shape[0], shape[1], shape[2]);
     }
   }
 }
@@ -205,10 +210,10 @@ void q8_bench_register_conv(void) {
   for (size_t i = 0; i < bench_isa_count; i++) {
     const q8_isa isa = bench_isas[i];
     if (!q8_isa_supported(isa)) continue;
-    register_dwconv(isa, 112, 112, 32, 3, 1);
-    register_dwconv(isa, 56, 56, 144, 3, 2);
-    register_dwconv(isa, 14, 14, 672, 5, 1);
-    register_dwconv(isa, 28, 28, 240, 5, 2);
+    for (size_t s = 0; s < Q8_BENCH_DWCONV_SHAPES; s++) {
+      const size_t* d = q8_bench_dwconv_shapes[s];
+      register_dwconv(isa, d[0], d[1], d[2], (uint32_t)d[3], (uint32_t)d[4]);
+    }
     for (size_t l = 0; l < sizeof(mobilenet_v2) / sizeof(mobilenet_v2[0]); l++) {
       char suffix[64];
       snprintf(suffix, sizeof(suffix), "mobilenet_v2/%s", mobilenet_v2[l].name);

@@ -1,6 +1,6 @@
 /*
  * Registers the optional peer benchmarks (see peer.h) on the GEMM and
- * depthwise shapes of bench/operators.c, single thread. Without either
+ * depthwise shapes of bench/operators.c (bench.h), single thread. Without either
  * library this file registers nothing.
  */
 #include <math.h>
@@ -49,21 +49,17 @@ double peer_peak_gops(const peer_bench* b) {
 
 #if defined(Q8_BENCH_ONEDNN) || defined(Q8_BENCH_XNNPACK)
 static void register_peer(const char* lib, q8_bench_fn fn) {
-  /* The shapes of bench/operators.c (gemm/..., dwconv/...). */
-  static const size_t gemm[][3] = {{3136, 576, 64}, {196, 1152, 256}, {49, 960, 160},
-                                   {1, 1280, 1000}, {3136, 64, 64},  {784, 128, 512},
-                                   {12544, 32, 16}, {3136, 144, 24}};
-  static const size_t dw[][5] = {
-      {112, 112, 32, 3, 1}, {56, 56, 144, 3, 2}, {14, 14, 672, 5, 1}, {28, 28, 240, 5, 2}};
   char name[128];
-  for (size_t i = 0; i < sizeof(gemm) / sizeof(gemm[0]); i++) {
-    const peer_bench b = {.gemm = 1, .m = gemm[i][0], .k = gemm[i][1], .n = gemm[i][2]};
+  for (size_t i = 0; i < Q8_BENCH_GEMM_SHAPES; i++) {
+    const size_t* g = q8_bench_gemm_shapes[i];
+    const peer_bench b = {.gemm = 1, .m = g[0], .k = g[1], .n = g[2]};
     snprintf(name, sizeof(name), "peer/%s/gemm/%zux%zux%zu", lib, b.m, b.k, b.n);
     q8_bench_register(name, fn, &b, sizeof(b));
   }
-  for (size_t i = 0; i < sizeof(dw) / sizeof(dw[0]); i++) {
-    const peer_bench b = {.h = dw[i][0], .w = dw[i][1], .c = dw[i][2],
-                          .kernel = (uint32_t)dw[i][3], .stride = (uint32_t)dw[i][4]};
+  for (size_t i = 0; i < Q8_BENCH_DWCONV_SHAPES; i++) {
+    const size_t* d = q8_bench_dwconv_shapes[i];
+    const peer_bench b = {.h = d[0], .w = d[1], .c = d[2], .kernel = (uint32_t)d[3],
+                          .stride = (uint32_t)d[4]};
     snprintf(name, sizeof(name), "peer/%s/dwconv/%zux%zux%zu/k%us%u", lib, b.h, b.w, b.c,
              b.kernel, b.stride);
     q8_bench_register(name, fn, &b, sizeof(b));
