@@ -22,28 +22,6 @@ static const q8_kernel_table* const scalar = &q8_scalar_kernels;
 
 /* --- guarded buffers: n bytes ending right at a PROT_NONE page ------------ */
 
-typedef struct guarded {
-  void* map;
-  size_t map_size;
-  uint8_t* p;
-} guarded;
-
-static guarded guarded_alloc(size_t n) {
-  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  const size_t data = (n + page - 1) / page * page;
-  guarded g = {.map_size = data + page};
-  g.map = mmap(NULL, g.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  assert_true(g.map != MAP_FAILED);
-  assert_int_equal(mprotect((char*)g.map + data, page, PROT_NONE), 0);
-  g.p = (uint8_t*)g.map + data - n;
-  return g;
-}
-
-static void guarded_free(guarded* g) {
-  if (g->map) munmap(g->map, g->map_size);
-  g->map = NULL;
-}
-
 /* --- a random GEMM problem ------------------------------------------------ */
 
 enum { MAX_ROWS = 32, MAX_KS = 9, MAX_NC = 64 };

@@ -571,29 +571,6 @@ static void error_case(size_t index) {
  * reading past its channels faults; output bytes between pixels must keep
  * their sentinel. */
 
-typedef struct guarded {
-  void* map;
-  size_t map_size;
-  uint8_t* p;
-} guarded;
-
-/* n bytes ending at a PROT_NONE page. */
-static guarded guarded_alloc(size_t n) {
-  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  const size_t data = (n + page - 1) / page * page;
-  guarded g = {.map_size = data + page};
-  g.map = mmap(NULL, g.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  assert_true(g.map != MAP_FAILED);
-  assert_int_equal(mprotect((char*)g.map + data, page, PROT_NONE), 0);
-  g.p = (uint8_t*)g.map + data - n;
-  return g;
-}
-
-static void guarded_free(guarded* g) {
-  munmap(g->map, g->map_size);
-  g->map = NULL;
-}
-
 static const q8_pooling_config* table_pooling;
 
 /* Up to 64 guarded rows of `channels` bytes (random, or all 255) that the

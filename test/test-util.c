@@ -1,4 +1,24 @@
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "test-util.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+guarded guarded_alloc(size_t n) {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  const size_t data = (n + page - 1) / page * page;
+  guarded g = {.map_size = data + page};
+  g.map = mmap(NULL, g.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(g.map != MAP_FAILED);
+  assert_int_equal(mprotect((char*)g.map + data, page, PROT_NONE), 0);
+  g.p = (uint8_t*)g.map + data - n;
+  return g;
+}
+
+void guarded_free(guarded* g) {
+  if (g->map != NULL) munmap(g->map, g->map_size);
+  g->map = NULL;
+}
 
 void test_pools_create(pthreadpool_t pools[TEST_THREAD_COUNTS]) {
   for (size_t i = 0; i < TEST_THREAD_COUNTS; i++) {

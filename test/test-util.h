@@ -73,6 +73,16 @@ static const size_t test_thread_counts[TEST_THREAD_COUNTS] = {1, 2, 3, 7};
 void test_pools_create(pthreadpool_t pools[TEST_THREAD_COUNTS]);
 void test_pools_destroy(pthreadpool_t pools[TEST_THREAD_COUNTS]);
 
+/* n bytes ending right at a PROT_NONE page (n = 0: the page itself), so
+ * that a kernel touching one byte past them faults. */
+typedef struct guarded {
+  void* map;
+  size_t map_size;
+  uint8_t* p;
+} guarded;
+guarded guarded_alloc(size_t n);
+void guarded_free(guarded* g);
+
 /* Fails the test with the message in `err` (a q8_error the caller declared
  * and passed to the call) if the call does not succeed. */
 #define assert_q8_ok(call)                                                       \
