@@ -4,6 +4,8 @@
  * dilation, asymmetric padding, groups and depthwise multipliers, zero
  * points at their extremes, scales above 1, batch > 1, per-tensor and
  * per-channel weights, pixel strides; every case on 1, 2, 3 and 7 threads.
+ * A second sweep keeps to one group of 1-8 channels and kernels up to 7x7
+ * (the im2col path of tables whose KR covers the channels).
  */
 #include "reference.h"
 #include "test-util.h"
@@ -24,8 +26,8 @@ static uint32_t pick_dim(test_rng* rng, uint32_t lo, uint32_t hi) {
   return (uint32_t)rng_int(rng, lo, hi);
 }
 
-static void make_case(size_t index, bool transposed, conv_case* cc) {
-  test_rng rng = {index * 7919 + (transposed ? 104729 : 1)};
+static void make_case(size_t index, bool transposed, bool few_channels, conv_case* cc) {
+  test_rng rng = {index * 7919 + (transposed ? 104729 : few_channels ? 7 : 1)};
   ref_conv* r = &cc->r;
   memset(cc, 0, sizeof(*cc));
   static const int64_t channel_counts[] = {1, 2, 3, 4, 7, 8, 16, 17, 33, 129};
@@ -56,6 +58,12 @@ static void make_case(size_t index, bool transposed, conv_case* cc) {
     r->groups = pick_dim(&rng, 2, 5);
     r->group_input_channels = (size_t)rng_int(&rng, 1, 9);
     r->group_output_channels = (size_t)rng_int(&rng, 1, 9);
+  }
+  if (few_channels) { /* one group of at most KR channels: the im2col path */
+    r->groups = 1;
+    r->group_input_channels = (size_t)rng_int(&rng, 1, 8);
+    r->kernel_height = pick_dim(&rng, 1, 7);
+    r->kernel_width = pick_dim(&rng, 1, 7);
   }
   if (transposed) {
     if (r->stride_height > 1 || r->dilation_height > 1) {
@@ -183,9 +191,9 @@ static q8_operator* create_op(const conv_case* cc, q8_error* error) {
   return status == q8_status_success ? op : NULL;
 }
 
-static void check_case(size_t index, bool transposed) {
+static void check_case(size_t index, bool transposed, bool few_channels) {
   conv_case cc;
-  make_case(index, transposed, &cc);
+  make_case(index, transposed, few_channels, &cc);
   const ref_conv* r = &cc.r;
   size_t oh, ow;
   ref_conv_output_size(r, &oh, &ow);
@@ -219,13 +227,15 @@ static void check_case(size_t index, bool transposed) {
   free_case(&cc);
 }
 
-static void convolution_case(size_t index) { check_case(index, false); }
-static void deconvolution_case(size_t index) { check_case(index, true); }
+static void convolution_case(size_t index) { check_case(index, false, false); }
+static void few_channel_case(size_t index) { check_case(index, false, true); }
+static void deconvolution_case(size_t index) { check_case(index, true, false); }
 
 int main(void) {
   if (test_skip_unsupported_isa("convolution")) return 0;
   test_pools_create(pools);
   int failed = test_run_cases("convolution2d", TEST_SWEEP(300), convolution_case);
+  failed += test_run_cases("convolution2d few channels", TEST_SWEEP(120), few_channel_case);
   failed += test_run_cases("deconvolution2d", TEST_SWEEP(120), deconvolution_case);
   test_pools_destroy(pools);
   return failed != 0;

@@ -9,6 +9,14 @@
  *   buffer holds, per output pixel and kernel tap, a pointer to the input
  *   pixel (or to a buffer of input zero points for padding and, in
  *   transposed convolution, for taps that no input pixel maps to).
+ * - im2col: one group of at most KR input channels (an RGB first layer), a
+ *   kernel of several taps: with kc <= KR the igemm packing
+ *   w[ks][1][NR][KR] is the direct GEMM packing of kc' = ks * KR, so run
+ *   copies each pixel's taps into a row of ks * KR bytes (kc input bytes or
+ *   input zero points for padding, then the bytes the igemm kernels
+ *   zero-fill past kc) and runs the direct GEMM on those rows: the same
+ *   products and row sums as igemm, without reading a pointer and a few
+ *   bytes per tap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +26,7 @@
 #include "gemm-job.h"
 #include "operator.h"
 
-typedef enum conv_path { path_gemm, path_igemm, path_dwconv } conv_path;
+typedef enum conv_path { path_gemm, path_igemm, path_dwconv, path_im2col } conv_path;
 
 /* The geometry both public parameter structs reduce to. */
 typedef struct conv_geometry {
@@ -47,6 +55,8 @@ typedef struct convolution_op {
   uint8_t* output;
   const uint8_t** indirection;
   size_t indirection_count;
+  uint8_t* im2col; /* path_im2col: pixels rows of ks * KR bytes */
+  size_t im2col_capacity;
 } convolution_op;
 
 static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool);
@@ -60,6 +70,7 @@ static void destroy_convolution(q8_operator* base) {
   free(op->packed);
   free(op->zero);
   free(op->indirection);
+  free(op->im2col);
 }
 
 /* --- create ------------------------------------------------------------- */
@@ -108,13 +119,17 @@ static q8_status check_geometry(const char* fn, const conv_geometry* g, q8_error
   return q8_status_success;
 }
 
-static conv_path choose_path(const conv_geometry* g) {
+static conv_path choose_path(const conv_geometry* g, const q8_gemm_config* gemm) {
   if (g->transposed) return path_igemm;
   if (g->group_input_channels == 1 && g->group_output_channels == 1) return path_dwconv;
   if (g->kernel_height == 1 && g->kernel_width == 1 && g->stride_height == 1 &&
       g->stride_width == 1 && g->padding_top == 0 && g->padding_left == 0 &&
       g->padding_bottom == 0 && g->padding_right == 0) {
     return path_gemm;
+  }
+  if (g->groups == 1 && g->group_input_channels <= gemm->kr && kernel_size(g) > 1 &&
+      (gemm->kr == 1 || gemm->kr == 2 || gemm->kr == 4 || gemm->kr == 8)) {
+    return path_im2col;
   }
   return path_igemm;
 }
@@ -195,7 +210,7 @@ static q8_status create_convolution(const char* fn, const conv_geometry* geometr
   convolution_op* op = (convolution_op*)base;
   base->destroy = destroy_convolution;
   op->geo = g;
-  op->path = choose_path(&g);
+  op->path = choose_path(&g, &base->kernels->gemm);
   op->requant.output_zero_point = output.zero_point;
   op->requant.output_min = output_min;
   op->requant.output_max = output_max;
@@ -342,6 +357,19 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
   }
   op->indirection = indirection;
   if (entries != 0) build_indirection(op, pixels);
+  if (op->path == path_im2col) {
+    size_t row_bytes = 0, im2col_bytes = 0;
+    if (!q8_mul_size(kernel_size(g), base->kernels->gemm.kr, &row_bytes) ||
+        !q8_mul_size(pixels, row_bytes, &im2col_bytes)) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: im2col buffer size overflows", fn);
+    }
+    uint8_t* im2col = q8_grow_buffer(op->im2col, &op->im2col_capacity, im2col_bytes, 1);
+    if (im2col == NULL) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the im2col buffer",
+                     fn);
+    }
+    op->im2col = im2col;
+  }
   /* A transposed convolution does its multiply-adds per input pixel. */
   const uint64_t taps_per_pixel = (uint64_t)g->kernel_height * g->kernel_width * g->groups *
                                   g->group_input_channels * g->group_output_channels;
@@ -368,6 +396,111 @@ static void dwconv_row(void* context, size_t row) {
               op->zero, &op->requant);
 }
 
+/* im2col rows. A tap is KR bytes: kc input bytes (or input zero points for
+ * padding), then bytes that make the row sums what the igemm kernels sum:
+ * they zero-fill past kc and sum a + a_value_offset, so these bytes are
+ * -a_value_offset (their weights are zero, so products do not see them).
+ * Taps are copied as whole KR-byte words where the input extends KR bytes
+ * past the tap (all but the input's last pixel), masked to kc bytes. */
+typedef struct im2col_context {
+  const convolution_op* op;
+  const uint8_t* input_end; /* readable input bytes end here */
+  uint8_t zero_tap[8];      /* a padding tap */
+  uint8_t keep[8];          /* 0xff for the kc input bytes of a tap */
+  uint8_t fill[8];          /* the bytes past kc */
+} im2col_context;
+
+#if defined(__GNUC__)
+#define Q8_IM2COL_INLINE static inline __attribute__((always_inline))
+#else
+#define Q8_IM2COL_INLINE static inline
+#endif
+
+/* One tap of KR (1, 2, 4 or 8) bytes from src, which is readable up to end. */
+Q8_IM2COL_INLINE void im2col_tap(uint8_t* dst, const uint8_t* src, const uint8_t* end,
+                                 const im2col_context* ctx, size_t kc, size_t kr) {
+  if (kr == kc) {
+    memcpy(dst, src, kr);
+  } else if (src + kr <= end) {
+    uint64_t v = 0, keep = 0, fill = 0;
+    memcpy(&v, src, kr);
+    memcpy(&keep, ctx->keep, kr);
+    memcpy(&fill, ctx->fill, kr);
+    v = (v & keep) | fill;
+    memcpy(dst, &v, kr);
+  } else {
+    for (size_t j = 0; j < kr; j++) dst[j] = j < kc ? src[j] : ctx->fill[j];
+  }
+}
+
+Q8_IM2COL_INLINE void im2col_output_row(const im2col_context* ctx, size_t row, size_t kr) {
+  const convolution_op* op = ctx->op;
+  const conv_geometry* g = &op->geo;
+  const size_t kc = g->group_input_channels, ps = g->input_pixel_stride;
+  const size_t kh = g->kernel_height, kw = g->kernel_width, ow = op->output_width;
+  const size_t ih = op->input_height, iw = op->input_width;
+  const size_t oy = row % op->output_height, n = row / op->output_height;
+  const size_t tap_step = (size_t)g->dilation_width * ps;
+  const uint8_t* end = ctx->input_end;
+  uint8_t* dst = op->im2col + row * ow * kh * kw * kr;
+  for (size_t ox = 0; ox < ow; ox++) {
+    /* Input columns of taps kx: x0 + kx * dilation, in range for [kx0, kx1). */
+    const ptrdiff_t x0 = (ptrdiff_t)(ox * g->stride_width) - (ptrdiff_t)g->padding_left;
+    size_t kx0 = 0, kx1 = kw;
+    while (kx0 < kw && x0 + (ptrdiff_t)(kx0 * g->dilation_width) < 0) kx0++;
+    while (kx1 > kx0 && x0 + (ptrdiff_t)((kx1 - 1) * g->dilation_width) >= (ptrdiff_t)iw) kx1--;
+    for (size_t ky = 0; ky < kh; ky++) {
+      const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_height + ky * g->dilation_height) -
+                           (ptrdiff_t)g->padding_top;
+      if (iy < 0 || iy >= (ptrdiff_t)ih) {
+        for (size_t kx = 0; kx < kw; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
+        continue;
+      }
+      size_t kx = 0;
+      for (; kx < kx0; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
+      if (kx < kx1) {
+        const uint8_t* src = op->input + ((n * ih + (size_t)iy) * iw +
+                                          (size_t)(x0 + (ptrdiff_t)(kx * g->dilation_width))) * ps;
+        if (src + (kx1 - 1 - kx) * tap_step + kr <= end) {
+          /* No tap of this kernel row is near the end of the input. */
+          for (; kx < kx1; kx++, dst += kr, src += tap_step) {
+            im2col_tap(dst, src, src + kr, ctx, kc, kr);
+          }
+        } else {
+          for (; kx < kx1; kx++, dst += kr, src += tap_step) {
+            im2col_tap(dst, src, end, ctx, kc, kr);
+          }
+        }
+      }
+      for (; kx < kw; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
+    }
+  }
+}
+
+static void im2col_row(void* context, size_t row) {
+  const im2col_context* ctx = context;
+  switch (ctx->op->base.kernels->gemm.kr) {
+    case 1: im2col_output_row(ctx, row, 1); break;
+    case 2: im2col_output_row(ctx, row, 2); break;
+    case 4: im2col_output_row(ctx, row, 4); break;
+    default: im2col_output_row(ctx, row, 8); break; /* choose_path: 1, 2, 4 or 8 */
+  }
+}
+
+static void build_im2col(const convolution_op* op, pthreadpool_t threadpool) {
+  const size_t kc = op->geo.group_input_channels;
+  const uint8_t fill = (uint8_t)(0 - (uint32_t)op->base.kernels->gemm.a_value_offset);
+  im2col_context ctx = {.op = op};
+  const size_t input_pixels = op->batch * op->input_height * op->input_width;
+  ctx.input_end = op->input + (input_pixels - 1) * op->geo.input_pixel_stride + kc;
+  for (size_t j = 0; j < 8; j++) {
+    ctx.zero_tap[j] = j < kc ? op->zero[0] : fill;
+    ctx.keep[j] = j < kc ? 0xff : 0;
+    ctx.fill[j] = j < kc ? 0 : fill;
+  }
+  pthreadpool_parallelize_1d(threadpool, im2col_row, &ctx, op->batch * op->output_height, 0);
+}
+
 static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
   const convolution_op* op = (const convolution_op*)base;
   const conv_geometry* g = &op->geo;
@@ -375,6 +508,21 @@ static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
   if (op->path == path_dwconv) {
     dwconv_context ctx = {op};
     pthreadpool_parallelize_1d(threadpool, dwconv_row, &ctx, op->batch * op->output_height, 0);
+    return q8_status_success;
+  }
+  if (op->path == path_im2col) {
+    build_im2col(op, threadpool);
+    const size_t row_bytes = kernel_size(g) * base->kernels->gemm.kr;
+    const q8_gemm_job job = {
+        .config = &base->kernels->gemm,
+        .groups = 1, .m = pixels, .nc = g->group_output_channels,
+        .kc = row_bytes, .ks = 1,
+        .a = op->im2col, .a_stride = row_bytes,
+        .zero = op->zero,
+        .packed = op->packed, .packed_group_stride = op->packed_group_stride,
+        .c = op->output, .c_stride = g->output_pixel_stride,
+        .requant = op->requant};
+    q8_gemm_job_run(&job, threadpool);
     return q8_status_success;
   }
   const q8_gemm_job job = {
