@@ -57,6 +57,8 @@ typedef struct convolution_op {
   size_t indirection_count;
   uint8_t* im2col; /* path_im2col: pixels rows of ks * KR bytes */
   size_t im2col_capacity;
+  uint8_t* padded; /* path_im2col: the padded input image, KR bytes a pixel */
+  size_t padded_capacity;
 } convolution_op;
 
 static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool);
@@ -71,6 +73,7 @@ static void destroy_convolution(q8_operator* base) {
   free(op->zero);
   free(op->indirection);
   free(op->im2col);
+  free(op->padded);
 }
 
 /* --- create ------------------------------------------------------------- */
@@ -312,6 +315,10 @@ static size_t indirection_entries(const convolution_op* op, size_t pixels) {
   return count;
 }
 
+static size_t padded_height(const convolution_op* op);
+static size_t padded_width(const convolution_op* op);
+static void fill_padded(const convolution_op* op, size_t taps);
+
 static q8_status setup_convolution(const char* fn, bool transposed, q8_operator* base,
                                    size_t batch, size_t input_height, size_t input_width,
                                    const uint8_t* input, uint8_t* output, size_t* output_height,
@@ -369,6 +376,19 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
                      fn);
     }
     op->im2col = im2col;
+    size_t taps = 0, padded_bytes = 0;
+    if (!q8_mul_size(batch, padded_height(op), &taps) ||
+        !q8_mul_size(taps, padded_width(op), &taps) ||
+        !q8_mul_size(taps, base->kernels->gemm.kr, &padded_bytes)) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: im2col buffer size overflows", fn);
+    }
+    uint8_t* padded = q8_grow_buffer(op->padded, &op->padded_capacity, padded_bytes, 1);
+    if (padded == NULL) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the im2col buffer",
+                     fn);
+    }
+    op->padded = padded;
+    fill_padded(op, taps);
   }
   /* A transposed convolution does its multiply-adds per input pixel. */
   const uint64_t taps_per_pixel = (uint64_t)g->kernel_height * g->kernel_width * g->groups *
@@ -396,109 +416,148 @@ static void dwconv_row(void* context, size_t row) {
               op->zero, &op->requant);
 }
 
-/* im2col rows. A tap is KR bytes: kc input bytes (or input zero points for
+/* im2col. A tap is KR bytes: kc input bytes (or input zero points for
  * padding), then bytes that make the row sums what the igemm kernels sum:
  * they zero-fill past kc and sum a + a_value_offset, so these bytes are
  * -a_value_offset (their weights are zero, so products do not see them).
- * Taps are copied as whole KR-byte words where the input extends KR bytes
- * past the tap (all but the input's last pixel), masked to kc bytes. */
-typedef struct im2col_context {
-  const convolution_op* op;
-  const uint8_t* input_end; /* readable input bytes end here */
-  uint8_t zero_tap[8];      /* a padding tap */
-  uint8_t keep[8];          /* 0xff for the kc input bytes of a tap */
-  uint8_t fill[8];          /* the bytes past kc */
-} im2col_context;
-
+ * Run first spreads the input into the padded image (op->padded: batch x
+ * padded_height x padded_width taps, whose border setup filled with padding
+ * taps), then copies each output pixel's taps from it: along a kernel row
+ * without dilation, kernel_width * KR contiguous bytes. */
 #if defined(__GNUC__)
 #define Q8_IM2COL_INLINE static inline __attribute__((always_inline))
 #else
 #define Q8_IM2COL_INLINE static inline
 #endif
 
-/* One tap of KR (1, 2, 4 or 8) bytes from src, which is readable up to end. */
-Q8_IM2COL_INLINE void im2col_tap(uint8_t* dst, const uint8_t* src, const uint8_t* end,
-                                 const im2col_context* ctx, size_t kc, size_t kr) {
-  if (kr == kc) {
-    memcpy(dst, src, kr);
-  } else if (src + kr <= end) {
-    uint64_t v = 0, keep = 0, fill = 0;
-    memcpy(&v, src, kr);
-    memcpy(&keep, ctx->keep, kr);
-    memcpy(&fill, ctx->fill, kr);
-    v = (v & keep) | fill;
-    memcpy(dst, &v, kr);
-  } else {
-    for (size_t j = 0; j < kr; j++) dst[j] = j < kc ? src[j] : ctx->fill[j];
+/* The KR bytes of a padding tap and the bytes past kc of an input tap (at
+ * kc..KR-1, zeros below), in memory order. */
+static void im2col_taps(const convolution_op* op, uint8_t zero_tap[8], uint8_t fill[8]) {
+  const size_t kc = op->geo.group_input_channels;
+  const uint8_t fill_byte = (uint8_t)(0 - (uint32_t)op->base.kernels->gemm.a_value_offset);
+  for (size_t j = 0; j < 8; j++) {
+    zero_tap[j] = j < kc ? op->zero[0] : fill_byte;
+    fill[j] = j < kc ? 0 : fill_byte;
   }
 }
 
-Q8_IM2COL_INLINE void im2col_output_row(const im2col_context* ctx, size_t row, size_t kr) {
-  const convolution_op* op = ctx->op;
+static size_t padded_height(const convolution_op* op) {
+  return op->input_height + op->geo.padding_top + op->geo.padding_bottom;
+}
+
+static size_t padded_width(const convolution_op* op) {
+  return op->input_width + op->geo.padding_left + op->geo.padding_right;
+}
+
+/* Setup: every tap of the padded image a padding tap. */
+static void fill_padded(const convolution_op* op, size_t taps) {
+  const size_t kr = op->base.kernels->gemm.kr;
+  uint8_t zero_tap[8], fill[8];
+  im2col_taps(op, zero_tap, fill);
+  for (size_t t = 0; t < taps; t++) memcpy(op->padded + t * kr, zero_tap, kr);
+}
+
+/* One input row into the padded image: taps of KR (1, 2, 4 or 8) bytes,
+ * loaded as whole words and masked where the input extends KR bytes past the
+ * tap (all but the input's last pixel). */
+Q8_IM2COL_INLINE void spread_input_row(const convolution_op* op, size_t row, size_t kr) {
   const conv_geometry* g = &op->geo;
   const size_t kc = g->group_input_channels, ps = g->input_pixel_stride;
+  const size_t iw = op->input_width, ih = op->input_height;
+  const size_t n = row / ih, iy = row % ih;
+  uint8_t zero_tap[8], fill_bytes[8], keep_bytes[8];
+  im2col_taps(op, zero_tap, fill_bytes);
+  for (size_t j = 0; j < 8; j++) keep_bytes[j] = j < kc ? 0xff : 0;
+  uint64_t keep = 0, fill = 0;
+  memcpy(&keep, keep_bytes, kr);
+  memcpy(&fill, fill_bytes, kr);
+  const uint8_t* src = op->input + row * iw * ps;
+  uint8_t* dst = op->padded +
+                 ((n * padded_height(op) + g->padding_top + iy) * padded_width(op) +
+                  g->padding_left) * kr;
+  size_t x = 0;
+  if (kc == kr) {
+    for (; x < iw; x++, src += ps, dst += kr) memcpy(dst, src, kr);
+    return;
+  }
+  /* The input ends kc bytes into its last pixel. */
+  const uint8_t* end = op->input + (op->batch * ih * iw - 1) * ps + kc;
+  for (; x < iw && (size_t)(end - src) >= kr; x++, src += ps, dst += kr) {
+    uint64_t v = 0;
+    memcpy(&v, src, kr);
+    v = (v & keep) | fill;
+    memcpy(dst, &v, kr);
+  }
+  for (; x < iw; x++, src += ps, dst += kr) {
+    uint8_t bytes[8];
+    memcpy(bytes, fill_bytes, sizeof(bytes));
+    for (size_t j = 0; j < kc; j++) bytes[j] = src[j];
+    memcpy(dst, bytes, kr);
+  }
+}
+
+/* n bytes, in 16-, 8- or 4-byte moves (overlapping at the end). */
+Q8_IM2COL_INLINE void copy_run(uint8_t* dst, const uint8_t* src, size_t n) {
+  if (n >= 16) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) memcpy(dst + i, src + i, 16);
+    if (i < n) memcpy(dst + n - 16, src + n - 16, 16);
+  } else if (n >= 8) {
+    memcpy(dst, src, 8);
+    memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4);
+    memcpy(dst + n - 4, src + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  }
+}
+
+Q8_IM2COL_INLINE void im2col_output_row(const convolution_op* op, size_t row, size_t kr) {
+  const conv_geometry* g = &op->geo;
   const size_t kh = g->kernel_height, kw = g->kernel_width, ow = op->output_width;
-  const size_t ih = op->input_height, iw = op->input_width;
   const size_t oy = row % op->output_height, n = row / op->output_height;
-  const size_t tap_step = (size_t)g->dilation_width * ps;
-  const uint8_t* end = ctx->input_end;
+  const size_t pw = padded_width(op);
+  const size_t sw = g->stride_width, sh = g->stride_height, dw = g->dilation_width;
+  const size_t dh = g->dilation_height;
+  const uint8_t* image = op->padded + n * padded_height(op) * pw * kr;
   uint8_t* dst = op->im2col + row * ow * kh * kw * kr;
   for (size_t ox = 0; ox < ow; ox++) {
-    /* Input columns of taps kx: x0 + kx * dilation, in range for [kx0, kx1). */
-    const ptrdiff_t x0 = (ptrdiff_t)(ox * g->stride_width) - (ptrdiff_t)g->padding_left;
-    size_t kx0 = 0, kx1 = kw;
-    while (kx0 < kw && x0 + (ptrdiff_t)(kx0 * g->dilation_width) < 0) kx0++;
-    while (kx1 > kx0 && x0 + (ptrdiff_t)((kx1 - 1) * g->dilation_width) >= (ptrdiff_t)iw) kx1--;
     for (size_t ky = 0; ky < kh; ky++) {
-      const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_height + ky * g->dilation_height) -
-                           (ptrdiff_t)g->padding_top;
-      if (iy < 0 || iy >= (ptrdiff_t)ih) {
-        for (size_t kx = 0; kx < kw; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
-        continue;
+      const uint8_t* src = image + ((oy * sh + ky * dh) * pw + ox * sw) * kr;
+      if (dw == 1) {
+        copy_run(dst, src, kw * kr);
+        dst += kw * kr;
+      } else {
+        for (size_t kx = 0; kx < kw; kx++, dst += kr) memcpy(dst, src + kx * dw * kr, kr);
       }
-      size_t kx = 0;
-      for (; kx < kx0; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
-      if (kx < kx1) {
-        const uint8_t* src = op->input + ((n * ih + (size_t)iy) * iw +
-                                          (size_t)(x0 + (ptrdiff_t)(kx * g->dilation_width))) * ps;
-        if (src + (kx1 - 1 - kx) * tap_step + kr <= end) {
-          /* No tap of this kernel row is near the end of the input. */
-          for (; kx < kx1; kx++, dst += kr, src += tap_step) {
-            im2col_tap(dst, src, src + kr, ctx, kc, kr);
-          }
-        } else {
-          for (; kx < kx1; kx++, dst += kr, src += tap_step) {
-            im2col_tap(dst, src, end, ctx, kc, kr);
-          }
-        }
-      }
-      for (; kx < kw; kx++, dst += kr) memcpy(dst, ctx->zero_tap, kr);
     }
   }
 }
 
+static void spread_row(void* context, size_t row) {
+  const convolution_op* op = context;
+  switch (op->base.kernels->gemm.kr) {
+    case 1: spread_input_row(op, row, 1); break;
+    case 2: spread_input_row(op, row, 2); break;
+    case 4: spread_input_row(op, row, 4); break;
+    default: spread_input_row(op, row, 8); break; /* choose_path: 1, 2, 4 or 8 */
+  }
+}
+
 static void im2col_row(void* context, size_t row) {
-  const im2col_context* ctx = context;
-  switch (ctx->op->base.kernels->gemm.kr) {
-    case 1: im2col_output_row(ctx, row, 1); break;
-    case 2: im2col_output_row(ctx, row, 2); break;
-    case 4: im2col_output_row(ctx, row, 4); break;
-    default: im2col_output_row(ctx, row, 8); break; /* choose_path: 1, 2, 4 or 8 */
+  const convolution_op* op = context;
+  switch (op->base.kernels->gemm.kr) {
+    case 1: im2col_output_row(op, row, 1); break;
+    case 2: im2col_output_row(op, row, 2); break;
+    case 4: im2col_output_row(op, row, 4); break;
+    default: im2col_output_row(op, row, 8); break;
   }
 }
 
 static void build_im2col(const convolution_op* op, pthreadpool_t threadpool) {
-  const size_t kc = op->geo.group_input_channels;
-  const uint8_t fill = (uint8_t)(0 - (uint32_t)op->base.kernels->gemm.a_value_offset);
-  im2col_context ctx = {.op = op};
-  const size_t input_pixels = op->batch * op->input_height * op->input_width;
-  ctx.input_end = op->input + (input_pixels - 1) * op->geo.input_pixel_stride + kc;
-  for (size_t j = 0; j < 8; j++) {
-    ctx.zero_tap[j] = j < kc ? op->zero[0] : fill;
-    ctx.keep[j] = j < kc ? 0xff : 0;
-    ctx.fill[j] = j < kc ? 0 : fill;
-  }
-  pthreadpool_parallelize_1d(threadpool, im2col_row, &ctx, op->batch * op->output_height, 0);
+  pthreadpool_parallelize_1d(threadpool, spread_row, (void*)op, op->batch * op->input_height, 0);
+  pthreadpool_parallelize_1d(threadpool, im2col_row, (void*)op, op->batch * op->output_height, 0);
 }
 
 static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
