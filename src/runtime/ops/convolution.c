@@ -315,6 +315,13 @@ static size_t indirection_entries(const convolution_op* op, size_t pixels) {
   return count;
 }
 
+/* Grows *buffer to count elements of size bytes; false if it cannot. */
+static bool grow_scratch(uint8_t** buffer, size_t* capacity, size_t count, size_t size) {
+  uint8_t* grown = q8_grow_buffer(*buffer, capacity, count, size);
+  if (grown != NULL) *buffer = grown;
+  return grown != NULL;
+}
+
 static size_t padded_height(const convolution_op* op);
 static size_t padded_width(const convolution_op* op);
 static void fill_padded(const convolution_op* op, size_t taps);
@@ -365,29 +372,16 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
   op->indirection = indirection;
   if (entries != 0) build_indirection(op, pixels);
   if (op->path == path_im2col) {
-    size_t row_bytes = 0, im2col_bytes = 0;
-    if (!q8_mul_size(kernel_size(g), base->kernels->gemm.kr, &row_bytes) ||
-        !q8_mul_size(pixels, row_bytes, &im2col_bytes)) {
-      return q8_fail(error, q8_status_out_of_memory, "%s: im2col buffer size overflows", fn);
-    }
-    uint8_t* im2col = q8_grow_buffer(op->im2col, &op->im2col_capacity, im2col_bytes, 1);
-    if (im2col == NULL) {
-      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the im2col buffer",
-                     fn);
-    }
-    op->im2col = im2col;
-    size_t taps = 0, padded_bytes = 0;
+    /* q8_grow_buffer checks count * size for overflow. */
+    size_t taps = 0;
+    const size_t kr = base->kernels->gemm.kr;
     if (!q8_mul_size(batch, padded_height(op), &taps) ||
         !q8_mul_size(taps, padded_width(op), &taps) ||
-        !q8_mul_size(taps, base->kernels->gemm.kr, &padded_bytes)) {
-      return q8_fail(error, q8_status_out_of_memory, "%s: im2col buffer size overflows", fn);
-    }
-    uint8_t* padded = q8_grow_buffer(op->padded, &op->padded_capacity, padded_bytes, 1);
-    if (padded == NULL) {
-      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the im2col buffer",
+        !grow_scratch(&op->im2col, &op->im2col_capacity, pixels, kernel_size(g) * kr) ||
+        !grow_scratch(&op->padded, &op->padded_capacity, taps, kr)) {
+      return q8_fail(error, q8_status_out_of_memory, "%s: out of memory for the im2col buffers",
                      fn);
     }
-    op->padded = padded;
     fill_padded(op, taps);
   }
   /* A transposed convolution does its multiply-adds per input pixel. */
