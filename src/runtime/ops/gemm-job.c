@@ -23,8 +23,19 @@ static const void* packed_block(const gemm_context* ctx, size_t group, size_t n0
          n0 / job->config->nr * ctx->block_stride;
 }
 
-static void gemm_tile(void* context, size_t group, size_t m0, size_t n0, size_t mr, size_t nc) {
-  const gemm_context* ctx = context;
+/* A task covers several MR x NR micro-tiles, so that pthreadpool's per-task
+ * cost (an atomic claim and an indirect call, and on two threads a shared
+ * cache line) is paid for enough work: MobileNetV2's 1x1 expansions with
+ * K = 16..24 had 400-1200 tasks of 0.2 us each. Tasks stay small enough that
+ * every thread gets several (work stealing evens out the rest), and the
+ * grouping only changes who computes a micro-tile, never how. */
+enum {
+  min_task_macs = 192 * 1024,
+  min_tasks_per_thread = 6,
+};
+
+static void gemm_micro_tile(const gemm_context* ctx, size_t group, size_t m0, size_t n0, size_t mr,
+                            size_t nc) {
   const q8_gemm_job* job = ctx->job;
   const void* w = packed_block(ctx, group, n0);
   const uint8_t* a = job->a + m0 * job->a_stride + group * job->kc;
@@ -37,8 +48,8 @@ static void gemm_tile(void* context, size_t group, size_t m0, size_t n0, size_t 
   }
 }
 
-static void igemm_tile(void* context, size_t group, size_t m0, size_t n0, size_t mr, size_t nc) {
-  const gemm_context* ctx = context;
+static void igemm_micro_tile(const gemm_context* ctx, size_t group, size_t m0, size_t n0, size_t mr,
+                             size_t nc) {
   const q8_gemm_job* job = ctx->job;
   const size_t tile_mr = job->config->mr;
   const uint8_t* const* a = job->indirection + m0 / tile_mr * job->ks * tile_mr;
@@ -47,15 +58,47 @@ static void igemm_tile(void* context, size_t group, size_t m0, size_t n0, size_t
                      group * job->kc, job->zero, &job->requant);
 }
 
-/* The same tiles with N as the outer of the two tiled dimensions. */
-static void gemm_tile_n_outer(void* context, size_t group, size_t n0, size_t m0, size_t nc,
-                              size_t mr) {
-  gemm_tile(context, group, m0, n0, mr, nc);
+/* The micro-tiles of one task, rows [m0, m0 + rows) and columns
+ * [n0, n0 + cols); M outer, so that a tile's rows of A stay in L1 while
+ * they meet the task's weight blocks. */
+static void task_tiles(const gemm_context* ctx, size_t group, size_t m0, size_t n0, size_t rows,
+                       size_t cols) {
+  const q8_gemm_config* cfg = ctx->job->config;
+  const int indirect = ctx->job->indirection != NULL;
+  for (size_t m = m0; m < m0 + rows; m += cfg->mr) {
+    const size_t mr = m0 + rows - m < cfg->mr ? m0 + rows - m : cfg->mr;
+    for (size_t n = n0; n < n0 + cols; n += cfg->nr) {
+      const size_t nc = n0 + cols - n < cfg->nr ? n0 + cols - n : cfg->nr;
+      if (indirect) {
+        igemm_micro_tile(ctx, group, m, n, mr, nc);
+      } else {
+        gemm_micro_tile(ctx, group, m, n, mr, nc);
+      }
+    }
+  }
 }
 
-static void igemm_tile_n_outer(void* context, size_t group, size_t n0, size_t m0, size_t nc,
-                               size_t mr) {
-  igemm_tile(context, group, m0, n0, mr, nc);
+static void m_outer_task(void* context, size_t group, size_t m0, size_t n0, size_t rows,
+                         size_t cols) {
+  task_tiles(context, group, m0, n0, rows, cols);
+}
+
+static void n_outer_task(void* context, size_t group, size_t n0, size_t m0, size_t cols,
+                         size_t rows) {
+  task_tiles(context, group, m0, n0, rows, cols);
+}
+
+/* How many micro-tiles of `tile_macs` each to put in a task, out of
+ * `tiles` per group: enough for min_task_macs, but not so many that a
+ * thread is left with fewer than min_tasks_per_thread. */
+static size_t tiles_per_task(size_t tiles, size_t groups, size_t tile_macs, size_t threads) {
+  size_t per_task = (min_task_macs + tile_macs - 1) / tile_macs;
+  if (threads > 1) {
+    const size_t most = tiles * groups / (threads * min_tasks_per_thread);
+    if (per_task > most) per_task = most;
+  }
+  if (per_task > tiles) per_task = tiles;
+  return per_task > 0 ? per_task : 1;
 }
 
 void q8_gemm_job_run(const q8_gemm_job* job, pthreadpool_t threadpool) {
@@ -65,15 +108,20 @@ void q8_gemm_job_run(const q8_gemm_job* job, pthreadpool_t threadpool) {
       .block_stride = q8_gemm_packed_size(cfg->nr, job->kc, job->ks, cfg->nr, cfg->kr,
                                           job->dynamic ? 3 : 2)};
   const size_t blocks = (job->nc + cfg->nr - 1) / cfg->nr;
-  const int indirect = job->indirection != NULL;
+  const size_t m_tiles = (job->m + cfg->mr - 1) / cfg->mr;
+  const size_t threads = pthreadpool_get_threads_count(threadpool);
+  const size_t tile_macs = cfg->mr * cfg->nr * job->kc * job->ks;
   if (blocks > 1 && blocks * ctx.block_stride > weights_in_cache_bytes) {
-    pthreadpool_parallelize_3d_tile_2d(threadpool,
-                                       indirect ? igemm_tile_n_outer : gemm_tile_n_outer,
-                                       (void*)&ctx, job->groups, job->nc, job->m, cfg->nr,
-                                       cfg->mr, 0);
+    /* One weight block per task, several M tiles down it. */
+    const size_t rows = cfg->mr * tiles_per_task(m_tiles, job->groups * blocks, tile_macs, threads);
+    pthreadpool_parallelize_3d_tile_2d(threadpool, n_outer_task, (void*)&ctx, job->groups, job->nc,
+                                       job->m, cfg->nr, rows, 0);
   } else {
-    pthreadpool_parallelize_3d_tile_2d(threadpool, indirect ? igemm_tile : gemm_tile,
-                                       (void*)&ctx, job->groups, job->m, job->nc, cfg->mr,
-                                       cfg->nr, 0);
+    /* Every weight block of the group per task (they fit in cache), then
+     * as many M tiles as it takes. */
+    const size_t rows =
+        cfg->mr * tiles_per_task(m_tiles, job->groups, tile_macs * blocks, threads);
+    pthreadpool_parallelize_3d_tile_2d(threadpool, m_outer_task, (void*)&ctx, job->groups, job->m,
+                                       job->nc, rows, job->nc, 0);
   }
 }
