@@ -3,7 +3,8 @@
  * quantize(dequantize(x)) round trips, the vectorized input quantize
  * (ATen's rule on NaN, infinities and huge values), and concats whose
  * producers write straight into the concat's output (views), checked
- * against the same graph planned without views. Runs once per kernel table
+ * against the same graph planned without views, and program inputs that
+ * only quantize reads, read from the caller's buffer. Runs once per kernel table
  * (Q8_ISA).
  */
 #include "runtime/plan/lower.h"
@@ -272,11 +273,64 @@ static void concat_views(void** state) {
   assert_true(distinct > IMAGES * CAT_CHANNELS * PLANE / 2);
 }
 
+/* --- inputs read from the caller's buffer ----------------------------------------- */
+
+enum { BORROW_ELEMENTS = 2 * 3 * 5 * 7 };
+
+/* Plans y = dequantize(quantize(x, 0.05, 128)) with, per `extra`, nothing
+ * else (0), dequantize(x) of the fp32 input as a second output (1: a copy
+ * that keeps the input in the arena) or x itself as a second output (2);
+ * runs it on two different input buffers and checks y against the
+ * reference, the second output, and that the inputs were left untouched. */
+static void run_borrow_graph(int extra) {
+  q8_graph* g = NULL;
+  q8_error err = {0};
+  assert_q8_ok(q8_graph_create(&g, &err));
+  const uint32_t x = add_input(g);
+  const uint32_t outputs[2] = {dequantize(g, quantize(g, x, 0.05, 128)),
+                               extra == 1 ? dequantize(g, x) : x};
+  set_outputs(g, outputs, extra ? 2 : 1);
+  q8_program* program = NULL;
+  assert_q8_ok(q8_program_create(g, q8_isa_auto, &program, &err));
+  const q8_tensor_shape shape = {4, {2, 3, 5, 7}};
+  assert_q8_ok(q8_program_plan(program, &shape, &err));
+  assert_true(program->tensors[x].borrowed == (extra == 0));
+  assert_true((program->tensors[x].data == NULL) == (extra == 0));
+
+  test_rng rng = {11};
+  float inputs[2][BORROW_ELEMENTS], kept[2][BORROW_ELEMENTS];
+  for (size_t k = 0; k < 2; k++) {
+    for (size_t i = 0; i < BORROW_ELEMENTS; i++) inputs[k][i] = rng_float(&rng, -7.0f, 7.0f);
+    memcpy(kept[k], inputs[k], sizeof(kept[k]));
+  }
+  for (size_t k = 0; k < 2; k++) {
+    float y[BORROW_ELEMENTS], second[BORROW_ELEMENTS];
+    float* outs[2] = {y, second};
+    const float* in = inputs[k];
+    assert_q8_ok(q8_program_run(program, NULL, &in, outs, false, &err));
+    for (size_t i = 0; i < BORROW_ELEMENTS; i++) {
+      const int32_t q = reference_quantize(kept[k][i], 1.0f / 0.05f, 128);
+      assert_float_equal(y[i], (float)(q - 128) * 0.05f, 0.0f);
+    }
+    if (extra) assert_memory_equal(second, kept[k], sizeof(second));
+    assert_memory_equal(inputs[k], kept[k], sizeof(kept[k]));
+    if (extra == 0) assert_null(program->tensors[x].data); /* not kept after the run */
+  }
+  q8_program_delete(program);
+  q8_graph_delete(g);
+}
+
+static void borrowed_inputs(void** state) {
+  (void)state;
+  for (int extra = 0; extra < 3; extra++) run_borrow_graph(extra);
+}
+
 int main(void) {
   if (test_skip_unsupported_isa("test-plan")) return 0;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fold_quant_pairs),
       cmocka_unit_test(concat_views),
+      cmocka_unit_test(borrowed_inputs),
   };
   int failed = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
   failed += test_run_cases("quantize_input", 50, quantize_case);

@@ -236,6 +236,10 @@ static q8_status quantize_run(q8_program* p, q8_step* s, pthreadpool_t pool, q8_
   return q8_status_success;
 }
 
+bool q8_lowering_reads_inputs_at_run(const q8_lowering* lowering) {
+  return lowering->run == quantize_run;
+}
+
 /* dequantize of an fp32 tensor returns it (a DeQuantStub after a float op). */
 static q8_status dequantize_create(q8_program* p, q8_step* s, q8_error* error) {
   q8_tensor_plan* in = NULL;

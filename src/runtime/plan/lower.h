@@ -34,6 +34,10 @@ typedef struct q8_tensor_plan {
   /* Arena placement: lifetime in step positions (inputs 0, step i: i + 1). */
   size_t def, last;
   bool live;
+  /* A program input read in place from the caller's buffer (every step that
+   * reads it reads_inputs_at_run): no arena space and no copy; data points
+   * at the caller's input only while a run is in progress. */
+  bool borrowed;
   size_t offset;
   uint8_t* data;
 } q8_tensor_plan;
@@ -98,6 +102,12 @@ struct q8_lowering {
   q8_status (*run)(q8_program* program, q8_step* step, pthreadpool_t threadpool,
                    q8_error* error);
 };
+
+/* Whether the step's run reads its tensor arguments through their data
+ * pointers at every run and never writes them, with no pointer to them kept
+ * by setup: a program input that only such steps read is read from the
+ * caller's buffer (q8_tensor_plan.borrowed). */
+bool q8_lowering_reads_inputs_at_run(const q8_lowering* lowering);
 
 /* Plan phase 1b (shapes known, before the arena): makes each eligible
  * input of a channel concat a view into the concat's output. Eligible: the

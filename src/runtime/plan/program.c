@@ -168,6 +168,29 @@ static void extend_to_views(q8_program* p) {
   }
 }
 
+static bool reads_value(const q8_program* p, uint32_t input, uint32_t id) {
+  const q8_value* v = &p->graph->values[input];
+  if (input == id) return true;
+  if (v->kind != q8_value_tensor_list) return false;
+  for (size_t j = 0; j < v->u.tensors.count; j++)
+    if (reads_value(p, v->u.tensors.items[j], id)) return true;
+  return false;
+}
+
+/* A program input can be read from the caller's buffer when it is not an
+ * output and every step reading it reads it only while it runs. */
+static bool can_borrow(const q8_program* p, uint32_t id) {
+  for (size_t i = 0; i < p->graph->num_outputs; i++)
+    if (reads_value(p, p->graph->outputs[i], id)) return false;
+  for (size_t i = 0; i < p->num_steps; i++) {
+    const q8_step* s = &p->steps[i];
+    if (q8_lowering_reads_inputs_at_run(s->lowering)) continue;
+    for (size_t a = 0; a < s->node->num_inputs; a++)
+      if (reads_value(p, s->node->inputs[a], id)) return false;
+  }
+  return true;
+}
+
 /* Lifetimes in step positions: inputs are defined at 0, step i's output at
  * i + 1; outputs live to the end (they are copied out after the last step). */
 static void compute_lifetimes(q8_program* p) {
@@ -176,8 +199,10 @@ static void compute_lifetimes(q8_program* p) {
     p->tensors[v].last = 0;
   }
   for (size_t i = 0; i < p->graph->num_inputs; i++) {
-    p->tensors[p->graph->inputs[i]].def = 0;
-    p->tensors[p->graph->inputs[i]].live = true;
+    q8_tensor_plan* t = &p->tensors[p->graph->inputs[i]];
+    t->def = 0;
+    t->borrowed = can_borrow(p, p->graph->inputs[i]);
+    t->live = !t->borrowed;
   }
   for (size_t i = 0; i < p->num_steps; i++) {
     const q8_node* node = p->steps[i].node;
@@ -303,25 +328,40 @@ static q8_status run_step(q8_program* p, q8_step* s, pthreadpool_t pool, q8_erro
   return status;
 }
 
-q8_status q8_program_run(q8_program* p, pthreadpool_t pool, const float* const* inputs,
-                         float* const* outputs, bool profile, q8_error* error) {
-  if (!p->planned)
-    return q8_graph_fail(error, q8_status_invalid_state, "runtime: the context is not planned");
-  for (size_t i = 0; i < p->graph->num_inputs; i++) {
-    const q8_tensor_plan* t = &p->tensors[p->graph->inputs[i]];
-    if (inputs == NULL || inputs[i] == NULL)
-      return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: input %zu is NULL", i);
-    memcpy(t->data, inputs[i], t->bytes);
-  }
-  for (size_t i = 0; i < p->graph->num_outputs; i++)
-    if (outputs == NULL || outputs[i] == NULL)
-      return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: output %zu is NULL", i);
+static q8_status run_steps(q8_program* p, pthreadpool_t pool, bool profile, q8_error* error) {
   for (size_t i = 0; i < p->num_steps; i++) {
     const double start = profile ? now_ms() : 0.0;
     q8_status status = run_step(p, &p->steps[i], pool, error);
     if (status != q8_status_success) return status;
     if (profile) p->steps[i].milliseconds = now_ms() - start;
   }
+  return q8_status_success;
+}
+
+q8_status q8_program_run(q8_program* p, pthreadpool_t pool, const float* const* inputs,
+                         float* const* outputs, bool profile, q8_error* error) {
+  if (!p->planned)
+    return q8_graph_fail(error, q8_status_invalid_state, "runtime: the context is not planned");
+  for (size_t i = 0; i < p->graph->num_inputs; i++)
+    if (inputs == NULL || inputs[i] == NULL)
+      return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: input %zu is NULL", i);
+  for (size_t i = 0; i < p->graph->num_outputs; i++)
+    if (outputs == NULL || outputs[i] == NULL)
+      return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: output %zu is NULL", i);
+  for (size_t i = 0; i < p->graph->num_inputs; i++) {
+    q8_tensor_plan* t = &p->tensors[p->graph->inputs[i]];
+    if (t->borrowed) {
+      t->data = (uint8_t*)(uintptr_t)inputs[i]; /* only read: see borrowed */
+    } else {
+      memcpy(t->data, inputs[i], t->bytes);
+    }
+  }
+  const q8_status status = run_steps(p, pool, profile, error);
+  for (size_t i = 0; i < p->graph->num_inputs; i++) {
+    q8_tensor_plan* t = &p->tensors[p->graph->inputs[i]];
+    if (t->borrowed) t->data = NULL;
+  }
+  if (status != q8_status_success) return status;
   for (size_t i = 0; i < p->graph->num_outputs; i++) {
     const q8_tensor_plan* t = &p->tensors[p->graph->outputs[i]];
     memcpy(outputs[i], t->data, t->bytes);
