@@ -3,13 +3,25 @@
  * block's pixels. Each of the 3 columns of the tap grid (taps[r * 3 + c],
  * ../avx2/dwconv-32c-x86.h) is one quad of rows [0, 1, 2, zero] per channel
  * for vpdpbusd. Along a run of pixels whose windows move by 1 or 2 columns
- * (q8_dw32_find_runs) a column is loaded and interleaved once (3 loads, 8
- * in-lane unpacks) and added at once to every pixel that uses it, so a
- * stride-1 pixel costs one column and 12 vpdpbusd for its 288
- * multiply-adds. The accumulators of the next pixels stay in registers
- * under rotating names (three pixels per iteration for stride 1, two for
- * stride 2). Calls with weight zero points or an a_offset (the convolution
- * operator passes none) go to the any-ks kernel.
+ * (q8_dw32_find_runs) a column is loaded and interleaved once and added at
+ * once to every pixel that uses it, so a stride-1 pixel costs one column
+ * and 6 vpdpbusd for its 288 multiply-adds. The accumulators of the next
+ * pixels stay in registers under rotating names (three pixels per
+ * iteration for stride 1, two for stride 2). Calls with weight zero points
+ * or an a_offset (the convolution operator passes none) go to the any-ks
+ * kernel.
+ *
+ * Registers: zmm, 16 channels each (channels 0-15 and 16-31 in natural
+ * order). vpdpbusd on zmm runs on port 0 only and the in-lane shuffles on
+ * port 5 only, against ports 0 and 1 for both the ymm vpdpbusd and the
+ * float conversions of the output stage: on ymm, those 26 uops per pixel
+ * shared two ports (13 cycles); on zmm the conversions go to port 5 too
+ * and a stride-1 pixel is 6 vpdpbusd, 5 column shuffles, 3 output shuffles
+ * and 8 other vector uops over ports 0 and 5. A column is interleaved with
+ * AVX-512F/BW shuffles only (no VBMI): rows 0 and 1 joined in one zmm,
+ * vpermt2d puts dword l of rows 0, 1 and 2 in lane l, and vpshufb makes
+ * the quads of that lane's 4 channels (2 + 2 shuffles per 32 channels,
+ * against 8 unpacks on ymm).
  *
  * Code size: each block's requantization mode (q8_dw32_load_multipliers) is
  * a run-time value, tested per pixel by two well-predicted branches, and
@@ -28,34 +40,34 @@ typedef struct block_state {
   size_t output_stride;
   size_t c0;
   __mmask32 mask;
-  q8_dw32_output o;
-  __m256i w[3][4]; /* weight quads of columns 0, 1, 2 */
-  __m256i bias[4];
-  __m256 mult[4];
+  q8_dw32_zmm_output o;
+  __m512i w[3][2]; /* weight quads of columns 0, 1, 2 */
+  __m512i bias[2];
+  __m512 mult[2];
 } block_state;
 
 /* Column kx of a pixel's taps as quads. */
 Q8_INLINE void load_column(const block_state* b, const uint8_t* const* taps, size_t kx,
-                           __m256i q[4], int partial) {
+                           __m512i q[2], int partial) {
   __m256i r[3];
   for (size_t i = 0; i < 3; i++) {
     r[i] = q8_dw32_vnni_load(taps[3 * i + kx] + b->c0, b->mask, partial);
   }
-  q8_dw32_quads(r[0], r[1], r[2], _mm256_setzero_si256(), q);
+  q8_dw32_zmm_quads3(r[0], r[1], r[2], q);
 }
 
 /* acc = (the bias, or acc) + quads q times the weights of column kx. */
-Q8_INLINE void dot(const block_state* b, __m256i acc[4], const __m256i q[4], size_t kx,
+Q8_INLINE void dot(const block_state* b, __m512i acc[2], const __m512i q[2], size_t kx,
                    int from_bias) {
-  for (size_t i = 0; i < 4; i++) {
-    acc[i] = _mm256_dpbusd_epi32(from_bias ? b->bias[i] : acc[i], q[i], b->w[kx][i]);
+  for (size_t i = 0; i < 2; i++) {
+    acc[i] = _mm512_dpbusd_epi32(from_bias ? b->bias[i] : acc[i], q[i], b->w[kx][i]);
   }
 }
 
-Q8_INLINE void store_pixel(const block_state* b, size_t p, const __m256i acc[4], int mode,
+Q8_INLINE void store_pixel(const block_state* b, size_t p, const __m512i acc[2], int mode,
                            int partial) {
   q8_dw32_vnni_store(b->output + p * b->output_stride,
-                     q8_dw32_requantize(acc, b->mult, &b->o, mode), b->mask, partial);
+                     q8_dw32_zmm_requantize(acc, b->mult, &b->o, mode), b->mask, partial);
 }
 
 Q8_INLINE const uint8_t* const* taps_of(const block_state* b, size_t p) {
@@ -64,9 +76,9 @@ Q8_INLINE const uint8_t* const* taps_of(const block_state* b, size_t p) {
 
 /* Stride 1, pixel p: its new column 2 completes x (pixel p), adds to y
  * (pixel p + 1) and starts z (pixel p + 2). */
-Q8_INLINE void step1(const block_state* b, size_t p, __m256i x[4], __m256i y[4], __m256i z[4],
+Q8_INLINE void step1(const block_state* b, size_t p, __m512i x[2], __m512i y[2], __m512i z[2],
                      int mode, int partial) {
-  __m256i q[4];
+  __m512i q[2];
   load_column(b, taps_of(b, p), 2, q, partial);
   dot(b, x, q, 2, 0);
   store_pixel(b, p, x, mode, partial);
@@ -76,9 +88,9 @@ Q8_INLINE void step1(const block_state* b, size_t p, __m256i x[4], __m256i y[4],
 
 /* Stride 2, pixel p: its new columns 1 and 2 complete x (pixel p); column 2
  * starts y (pixel p + 1). */
-Q8_INLINE void step2(const block_state* b, size_t p, __m256i x[4], __m256i y[4], int mode,
+Q8_INLINE void step2(const block_state* b, size_t p, __m512i x[2], __m512i y[2], int mode,
                      int partial) {
-  __m256i q[4];
+  __m512i q[2];
   load_column(b, taps_of(b, p), 1, q, partial);
   dot(b, x, q, 1, 0);
   load_column(b, taps_of(b, p), 2, q, partial);
@@ -91,7 +103,7 @@ Q8_INLINE void step2(const block_state* b, size_t p, __m256i x[4], __m256i y[4],
  * the next pixels of a stride-1 or stride-2 run. */
 Q8_INLINE void run_pixels(const block_state* st, const q8_dw32_run* run, int mode,
                           int partial) {
-  __m256i a[4], b[4], c[4], q[4];
+  __m512i a[2], b[2], c[2], q[2];
   size_t p = run->start;
   const size_t end = run->start + run->count;
   const uint8_t* const* taps = taps_of(st, p);
@@ -163,8 +175,8 @@ __attribute__((noinline)) static void partial_block_runs(const block_state* st,
 }
 
 Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block, __mmask32 mask,
-                            const q8_dw32_output* o, const q8_dw32_run* runs, size_t run_count,
-                            int partial) {
+                            const q8_dw32_zmm_output* o, const q8_dw32_run* runs,
+                            size_t run_count, int partial) {
   block_state st = {.input = d->input,
                     .input_stride = d->input_stride,
                     .output = d->output + c0,
@@ -172,10 +184,14 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
                     .c0 = c0,
                     .mask = mask,
                     .o = *o};
-  const int8_t* wp = q8_dw32_weights(block);
-  for (size_t kx = 0; kx < 3; kx++) q8_dw32_vnni_column_weights(wp, 3, kx, st.w[kx]);
-  for (size_t i = 0; i < 4; i++) st.bias[i] = q8_dw32_lanes(block, i);
-  const int mode = q8_dw32_load_multipliers(q8_dw32_tail(block, 9), o, st.mult);
+  const __m256i* wp = (const __m256i*)q8_dw32_weights(block); /* tap k at wp + k */
+  for (size_t kx = 0; kx < 3; kx++) {
+    q8_dw32_zmm_quads3(_mm256_loadu_si256(wp + kx), _mm256_loadu_si256(wp + 3 + kx),
+                       _mm256_loadu_si256(wp + 6 + kx), st.w[kx]);
+  }
+  const int32_t* bias = (const int32_t*)(const void*)block;
+  for (size_t i = 0; i < 2; i++) st.bias[i] = _mm512_loadu_si512(bias + 16 * i);
+  const int mode = q8_dw32_zmm_load_multipliers(q8_dw32_tail(block, 9), o, st.mult);
   if (partial) {
     partial_block_runs(&st, runs, run_count, mode);
   } else {
@@ -188,7 +204,7 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
 }
 
 /* Pixels [p0, p0 + n): their runs, found once, then block by block. */
-Q8_INLINE void dwconv_chunk(const q8_dw32_args* d, const q8_dw32_output* o, size_t p0, size_t n) {
+Q8_INLINE void dwconv_chunk(const q8_dw32_args* d, const q8_dw32_zmm_output* o, size_t p0, size_t n) {
   q8_dw32_run runs[Q8_DW32_CHUNK_PIXELS];
   const size_t run_count = q8_dw32_find_runs(d, 3, p0, n, q8_dw32_vnni_window_shift_is, runs);
   const size_t block_bytes = q8_dw32_block_bytes(9);
@@ -203,7 +219,7 @@ Q8_INLINE void dwconv_chunk(const q8_dw32_args* d, const q8_dw32_output* o, size
 }
 
 static void dwconv_3x3(const q8_dw32_args* d) {
-  const q8_dw32_output o = q8_dw32_output_init(d->params);
+  const q8_dw32_zmm_output o = q8_dw32_zmm_output_init(d->params);
   for (size_t p0 = 0; p0 < d->output_pixels; p0 += Q8_DW32_CHUNK_PIXELS) {
     const size_t n = d->output_pixels - p0;
     dwconv_chunk(d, &o, p0, n < Q8_DW32_CHUNK_PIXELS ? n : Q8_DW32_CHUNK_PIXELS);
