@@ -10,6 +10,12 @@
  * 288 multiply-adds. The accumulators of the next pixels rotate names (three
  * pixels per iteration for stride 1, two for stride 2) instead of being
  * copied.
+ *
+ * Code size: like the AVX-512 VNNI kernel, three copies of the pixel loops
+ * (full blocks in the usual mode, full blocks in any mode, partial blocks):
+ * the usual mode's copy has no mode branches in the output stage, which the
+ * compiler then schedules with the next pixel's work (2.8% on stride 1 and
+ * stride 2 for 5.8 KB of text).
  */
 #include "avx2-kernels.h"
 #include "dwconv-32c-avx2.h"
@@ -166,7 +172,17 @@ Q8_INLINE void block_runs(const block_state* shared, const q8_dw32_run* runs, si
   }
 }
 
-/* The two copies of the pixel loops (full and partial blocks). */
+/*
+ * Three copies of the pixel loops: full blocks in the usual mode (all
+ * multipliers below 1, no output clamp: no clamp at all), full blocks in
+ * any mode, and partial blocks.
+ */
+__attribute__((noinline)) static void full_block_runs_below_one(const block_state* st,
+                                                                const q8_dw32_run* runs,
+                                                                size_t run_count) {
+  block_runs(st, runs, run_count, Q8_DW32_BELOW_ONE, 0);
+}
+
 __attribute__((noinline)) static void full_block_runs(const block_state* st,
                                                       const q8_dw32_run* runs, size_t run_count,
                                                       int mode) {
@@ -206,6 +222,8 @@ Q8_INLINE void dwconv_block(const q8_dw32_args* d, size_t c0, const char* block,
   const int mode = q8_dw32_load_multipliers(tail, o, st.mult);
   if (partial) {
     partial_block_runs(&st, runs, run_count, mode);
+  } else if (mode == Q8_DW32_BELOW_ONE) {
+    full_block_runs_below_one(&st, runs, run_count);
   } else {
     full_block_runs(&st, runs, run_count, mode);
   }
