@@ -3,8 +3,10 @@
  * quantize(dequantize(x)) round trips, the vectorized input quantize
  * (ATen's rule on NaN, infinities and huge values), and concats whose
  * producers write straight into the concat's output (views), checked
- * against the same graph planned without views, and program inputs that
- * only quantize reads, read from the caller's buffer. Runs once per kernel table
+ * against the same graph planned without views, residual adds and muls run
+ * as epilogues of the convolution producing an operand (against the same
+ * graph unfused), and program inputs that only quantize reads, read from
+ * the caller's buffer. Runs once per kernel table
  * (Q8_ISA).
  */
 #include "runtime/plan/lower.h"
@@ -165,8 +167,10 @@ static void quantize_case(size_t index) {
 #define CAT_SCALE 0.125
 #define CAT_ZERO_POINT 100
 
-static uint32_t add_conv(q8_graph* g, uint32_t x, size_t in_channels, size_t out_channels,
-                         test_rng* rng) {
+/* A k x k convolution (padding k / 2) with `groups` groups and the concat
+ * test's output qparams. */
+static uint32_t add_grouped_conv(q8_graph* g, uint32_t x, size_t in_channels, size_t out_channels,
+                                 size_t k, size_t groups, test_rng* rng) {
   q8_error err = {0};
   uint32_t packed;
   assert_q8_ok(q8_graph_add_value(g, q8_value_packed, &packed, &err));
@@ -175,20 +179,27 @@ static uint32_t add_conv(q8_graph* g, uint32_t x, size_t in_channels, size_t out
   g->values[packed].is_constant = true;
   g->values[packed].u.packed = w;
   w->is_conv = true;
-  w->stride[0] = w->stride[1] = w->dilation[0] = w->dilation[1] = w->groups = 1;
-  w->padding[0] = w->padding[1] = 1;
+  w->stride[0] = w->stride[1] = w->dilation[0] = w->dilation[1] = 1;
+  w->groups = (uint32_t)groups;
+  w->padding[0] = w->padding[1] = (uint32_t)(k / 2);
   w->weight_dims = 4;
-  w->weight_shape[0] = out_channels, w->weight_shape[1] = in_channels;
-  w->weight_shape[2] = w->weight_shape[3] = 3;
-  w->weight = malloc(out_channels * in_channels * 9);
+  w->weight_shape[0] = out_channels, w->weight_shape[1] = in_channels / groups;
+  w->weight_shape[2] = w->weight_shape[3] = k;
+  const size_t weights = out_channels * in_channels / groups * k * k;
+  w->weight = malloc(weights);
   w->scales = malloc(sizeof(float));
   w->zero_points = calloc(1, sizeof(int32_t));
   assert_true(w->weight != NULL && w->scales != NULL && w->zero_points != NULL);
-  rng_fill_s8(rng, w->weight, out_channels * in_channels * 9);
+  rng_fill_s8(rng, w->weight, weights);
   w->quant_count = 1;
   w->scales[0] = 0.02f;
   const uint32_t in[4] = {x, packed, add_float(g, CAT_SCALE), add_int(g, CAT_ZERO_POINT)};
   return add_op(g, q8_op_conv2d, "quantized::conv2d.new", in, 4, q8_tensor_quint8);
+}
+
+static uint32_t add_conv(q8_graph* g, uint32_t x, size_t in_channels, size_t out_channels,
+                         test_rng* rng) {
+  return add_grouped_conv(g, x, in_channels, out_channels, 3, 1, rng);
 }
 
 static uint32_t add_max_pool(q8_graph* g, uint32_t x) {
@@ -273,6 +284,137 @@ static void concat_views(void** state) {
   assert_true(distinct > IMAGES * CAT_CHANNELS * PLANE / 2);
 }
 
+/* --- residual connections as convolution epilogues ---------------------------------- */
+
+#define RES_IMAGES 2
+#define RES_HEIGHT 9
+#define RES_WIDTH 10
+#define RES_PIXELS (RES_HEIGHT * RES_WIDTH)
+
+typedef struct residual_case {
+  size_t mid, out, k, groups; /* the residual branch: mid -> out channels */
+  q8_op_kind kind;            /* q8_op_add or q8_op_mul */
+  bool conv_first;            /* op(branch, skip) rather than op(skip, branch) */
+  bool relu;
+} residual_case;
+
+/* x -> q = quantize(x); base = conv3x3(q, 3 -> mid); skip = conv3x3(q, 3 ->
+ * out); branch = conv(base, mid -> out, k x k, groups); y = op(skip, branch)
+ * (or swapped) -> dequantize. With `fused` false, dequantize(branch) is a
+ * second output, so branch has two readers and stays a tensor of its own.
+ * Checks whether the branch became a view of y and the op step ran as its
+ * epilogue; runs on `pool`; writes y's dequantized values to out. */
+static void run_residual_graph(const residual_case* rc, bool fused, pthreadpool_t pool,
+                               const float* input, float* out) {
+  q8_graph* g = NULL;
+  q8_error err = {0};
+  test_rng rng = {5};
+  assert_q8_ok(q8_graph_create(&g, &err));
+  const uint32_t q = quantize(g, add_input(g), 0.05, 128);
+  const uint32_t base = add_conv(g, q, 3, rc->mid, &rng);
+  const uint32_t skip = add_conv(g, q, 3, rc->out, &rng);
+  const uint32_t branch = add_grouped_conv(g, base, rc->mid, rc->out, rc->k, rc->groups, &rng);
+  const uint32_t in[4] = {rc->conv_first ? branch : skip, rc->conv_first ? skip : branch,
+                          add_float(g, rc->kind == q8_op_add ? 0.2 : 2.0), add_int(g, 90)};
+  const uint32_t y = add_op(g, rc->kind, rc->kind == q8_op_add ? "quantized::add" : "quantized::mul",
+                            in, 4, q8_tensor_quint8);
+  q8_node* node = &g->nodes[g->num_nodes - 1];
+  node->has_clamp = rc->relu;
+  node->clamp_min = 0.0f, node->clamp_max = INFINITY;
+  const uint32_t outputs[2] = {dequantize(g, y), fused ? 0 : dequantize(g, branch)};
+  set_outputs(g, outputs, fused ? 1 : 2);
+
+  q8_program* program = NULL;
+  assert_q8_ok(q8_program_create(g, q8_isa_auto, &program, &err));
+  const q8_tensor_shape shape = {4, {RES_IMAGES, 3, RES_HEIGHT, RES_WIDTH}};
+  assert_q8_ok(q8_program_plan(program, &shape, &err));
+  assert_true(program->tensors[branch].is_view == fused);
+  const q8_step* op_step = q8_program_producer(program, y);
+  assert_non_null(op_step);
+  assert_true((op_step->epilogue_of != NULL) == fused);
+  float* second = malloc(RES_IMAGES * rc->out * RES_PIXELS * sizeof(float));
+  assert_non_null(second);
+  float* outs[2] = {out, second};
+  assert_q8_ok(q8_program_run(program, pool, &input, outs, false, &err));
+  free(second);
+  q8_program_delete(program);
+  q8_graph_delete(g);
+}
+
+static void residual_case_run(const residual_case* rc, pthreadpool_t pools[TEST_THREAD_COUNTS]) {
+  test_rng rng = {3};
+  float input[RES_IMAGES * 3 * RES_PIXELS];
+  for (size_t i = 0; i < RES_IMAGES * 3 * RES_PIXELS; i++) input[i] = rng_float(&rng, -6.0f, 6.0f);
+  const size_t count = RES_IMAGES * rc->out * RES_PIXELS;
+  float* expected = malloc(count * sizeof(float));
+  float* actual = malloc(count * sizeof(float));
+  assert_true(expected != NULL && actual != NULL);
+  run_residual_graph(rc, false, NULL, input, expected);
+  for (size_t t = 0; t < TEST_THREAD_COUNTS; t++) {
+    run_residual_graph(rc, true, pools[t], input, actual);
+    assert_memory_equal(actual, expected, count * sizeof(float));
+  }
+  size_t distinct = 0;
+  for (size_t i = 1; i < count; i++) distinct += expected[i] != expected[0];
+  assert_true(distinct > count / 4);
+  free(expected);
+  free(actual);
+}
+
+/* Fused epilogues give what the separate step gives: on a direct GEMM
+ * (1x1), an indirect one (3x3), weights too big to stay in cache (tasks
+ * down one weight block: the epilogue goes row by row), a depthwise
+ * convolution, a grouped one; add and mul, either operand order, relu. */
+static void residual_epilogues(void** state) {
+  (void)state;
+  static const residual_case cases[] = {
+      {24, 24, 1, 1, q8_op_add, false, false},  {16, 16, 3, 1, q8_op_add, true, false},
+      {64, 128, 3, 1, q8_op_add, false, true},  {32, 32, 3, 32, q8_op_add, true, false},
+      {24, 24, 3, 2, q8_op_add, false, false},  {20, 20, 1, 1, q8_op_mul, true, true},
+      {40, 40, 3, 40, q8_op_mul, false, false},
+  };
+  pthreadpool_t pools[TEST_THREAD_COUNTS];
+  test_pools_create(pools);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) residual_case_run(&cases[i], pools);
+  test_pools_destroy(pools);
+}
+
+/* op(a, b) where b is computed after a: a cannot be fused (b does not
+ * exist when a's convolution runs), b is read twice. Nothing is fused and
+ * the result is the same as with b read once (b fused). */
+static void residual_operand_order(void** state) {
+  (void)state;
+  float results[2][RES_IMAGES * 8 * RES_PIXELS], second[RES_IMAGES * 8 * RES_PIXELS];
+  test_rng in_rng = {9};
+  float input[RES_IMAGES * 3 * RES_PIXELS];
+  for (size_t i = 0; i < RES_IMAGES * 3 * RES_PIXELS; i++) input[i] = rng_float(&in_rng, -6.0f, 6.0f);
+  for (int b_read_twice = 0; b_read_twice < 2; b_read_twice++) {
+    q8_graph* g = NULL;
+    q8_error err = {0};
+    test_rng rng = {5};
+    assert_q8_ok(q8_graph_create(&g, &err));
+    const uint32_t q = quantize(g, add_input(g), 0.05, 128);
+    const uint32_t a = add_conv(g, q, 3, 8, &rng);
+    const uint32_t b = add_conv(g, q, 3, 8, &rng);
+    const uint32_t in[4] = {a, b, add_float(g, 0.2), add_int(g, 90)};
+    const uint32_t y = add_op(g, q8_op_add, "quantized::add", in, 4, q8_tensor_quint8);
+    const uint32_t outputs[2] = {dequantize(g, y), b_read_twice ? dequantize(g, b) : 0};
+    set_outputs(g, outputs, b_read_twice ? 2 : 1);
+    q8_program* program = NULL;
+    assert_q8_ok(q8_program_create(g, q8_isa_auto, &program, &err));
+    const q8_tensor_shape shape = {4, {RES_IMAGES, 3, RES_HEIGHT, RES_WIDTH}};
+    assert_q8_ok(q8_program_plan(program, &shape, &err));
+    assert_false(program->tensors[a].is_view);
+    assert_true(program->tensors[b].is_view == !b_read_twice);
+    float* outs[2] = {results[b_read_twice], second};
+    const float* x = input;
+    assert_q8_ok(q8_program_run(program, NULL, &x, outs, false, &err));
+    q8_program_delete(program);
+    q8_graph_delete(g);
+  }
+  assert_memory_equal(results[0], results[1], sizeof(results[0]));
+}
+
 /* --- inputs read from the caller's buffer ----------------------------------------- */
 
 enum { BORROW_ELEMENTS = 2 * 3 * 5 * 7 };
@@ -331,6 +473,8 @@ int main(void) {
       cmocka_unit_test(fold_quant_pairs),
       cmocka_unit_test(concat_views),
       cmocka_unit_test(borrowed_inputs),
+      cmocka_unit_test(residual_epilogues),
+      cmocka_unit_test(residual_operand_order),
   };
   int failed = cmocka_run_group_tests_name("plan", tests, NULL, NULL);
   failed += test_run_cases("quantize_input", 50, quantize_case);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../quant/elementwise-params.h"
+#include "epilogue.h"
 #include "operator.h"
 
 #define BINARY_TILE 2048 /* elements of an inner run per task */
@@ -263,4 +264,21 @@ static q8_status run_binary(q8_operator* base, pthreadpool_t threadpool) {
   pthreadpool_parallelize_2d_tile_1d(threadpool, binary_tile, op, op->outer,
                                      op->shape[op->dims - 1], BINARY_TILE, 0);
   return q8_status_success;
+}
+
+/* --- as a convolution's epilogue (epilogue.h) ------------------------------------ */
+
+bool q8_binary_is_elementwise(const q8_operator* base, const uint8_t** output, size_t* count) {
+  if (base == NULL || base->run != run_binary || !base->is_setup) return false;
+  const binary_op* op = (const binary_op*)base;
+  /* Same shapes coalesce into one contiguous dimension. */
+  if (op->dims != 1 || op->a_stride[0] != 1 || op->b_stride[0] != 1) return false;
+  *output = op->y;
+  *count = op->shape[0];
+  return true;
+}
+
+void q8_binary_run_range(const q8_operator* base, size_t offset, size_t count) {
+  const binary_op* op = (const binary_op*)base;
+  binary_run(op, count, op->a + offset, 1, op->b + offset, 1, op->y + offset);
 }

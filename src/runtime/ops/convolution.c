@@ -23,6 +23,7 @@
 
 #include "../../quant/packing.h"
 #include "convolution-stride.h"
+#include "epilogue.h"
 #include "gemm-job.h"
 #include "operator.h"
 
@@ -59,6 +60,7 @@ typedef struct convolution_op {
   size_t im2col_capacity;
   uint8_t* padded; /* path_im2col: the padded input image, KR bytes a pixel */
   size_t padded_capacity;
+  const q8_operator* epilogue; /* q8_convolution2d_set_epilogue, or NULL */
 } convolution_op;
 
 static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool);
@@ -352,6 +354,7 @@ static q8_status setup_convolution(const char* fn, bool transposed, q8_operator*
       !q8_mul_size(pixels, g->output_pixel_stride, &bytes)) {
     return q8_fail(error, q8_status_out_of_memory, "%s: output size overflows", fn);
   }
+  op->epilogue = NULL;
   op->batch = batch;
   op->input_height = input_height;
   op->input_width = input_width;
@@ -408,6 +411,10 @@ static void dwconv_row(void* context, size_t row) {
   dwconv(op->geo.groups, ow, ks, op->indirection + row * ow * ks, ks, op->packed,
               op->output + row * ow * op->geo.output_pixel_stride, op->geo.output_pixel_stride, 0,
               op->zero, &op->requant);
+  if (op->epilogue != NULL) {
+    q8_binary_run_range(op->epilogue, row * ow * op->geo.output_pixel_stride,
+                        ow * op->geo.output_pixel_stride);
+  }
 }
 
 /* im2col. A tap is KR bytes: kc input bytes (or input zero points for
@@ -574,7 +581,7 @@ static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
         .zero = op->zero,
         .packed = op->packed, .packed_group_stride = op->packed_group_stride,
         .c = op->output, .c_stride = g->output_pixel_stride,
-        .requant = op->requant};
+        .requant = op->requant, .epilogue = op->epilogue};
     q8_gemm_job_run(&job, threadpool);
     return q8_status_success;
   }
@@ -587,7 +594,7 @@ static q8_status run_convolution(q8_operator* base, pthreadpool_t threadpool) {
       .zero = op->zero,
       .packed = op->packed, .packed_group_stride = op->packed_group_stride,
       .c = op->output, .c_stride = g->output_pixel_stride,
-      .requant = op->requant};
+      .requant = op->requant, .epilogue = op->epilogue};
   q8_gemm_job_run(&job, threadpool);
   return q8_status_success;
 }
@@ -663,5 +670,31 @@ q8_status q8_convolution2d_set_output_pixel_stride(q8_operator* base, size_t str
                    stride, channels);
   }
   op->geo.output_pixel_stride = stride;
+  return q8_status_success;
+}
+
+q8_status q8_convolution2d_set_epilogue(q8_operator* base, const q8_operator* binary,
+                                        q8_error* error) {
+  static const char fn[] = "q8_convolution2d_set_epilogue";
+  if (base == NULL || base->run != run_convolution || !base->is_setup) {
+    return q8_fail(error, q8_status_invalid_state, "%s: op is not a set up convolution", fn);
+  }
+  convolution_op* op = (convolution_op*)base;
+  if (binary == NULL) {
+    op->epilogue = NULL;
+    return q8_status_success;
+  }
+  const conv_geometry* g = &op->geo;
+  const uint8_t* output = NULL;
+  size_t count = 0;
+  const size_t channels = g->groups * g->group_output_channels;
+  const size_t pixels = op->batch * op->output_height * op->output_width;
+  if (!q8_binary_is_elementwise(binary, &output, &count) || output != op->output ||
+      g->output_pixel_stride != channels || count != pixels * channels) {
+    return q8_fail(error, q8_status_invalid_parameter,
+                   "%s: the epilogue must be an elementwise operator on the convolution's dense "
+                   "output", fn);
+  }
+  op->epilogue = binary;
   return q8_status_success;
 }

@@ -1,6 +1,7 @@
 #include "gemm-job.h"
 
 #include "../../quant/packing.h"
+#include "epilogue.h"
 
 /* Packed weights of one group up to this size are read from L1 / L2 while
  * the tiles walk down M (each row of A is then read once); above it, the
@@ -58,9 +59,24 @@ static void igemm_micro_tile(const gemm_context* ctx, size_t group, size_t m0, s
                      group * job->kc, job->zero, &job->requant);
 }
 
+/* The epilogue over the task's region of the output, row by row unless
+ * the rows are whole and contiguous. */
+static void task_epilogue(const q8_gemm_job* job, size_t group, size_t m0, size_t n0, size_t rows,
+                          size_t cols) {
+  const size_t first = m0 * job->c_stride + group * job->nc + n0;
+  if (cols == job->c_stride) {
+    q8_binary_run_range(job->epilogue, first, rows * cols);
+    return;
+  }
+  for (size_t m = 0; m < rows; m++) {
+    q8_binary_run_range(job->epilogue, first + m * job->c_stride, cols);
+  }
+}
+
 /* The micro-tiles of one task, rows [m0, m0 + rows) and columns
  * [n0, n0 + cols); M outer, so that a tile's rows of A stay in L1 while
- * they meet the task's weight blocks. */
+ * they meet the task's weight blocks. Then the epilogue, if any, on the
+ * region while it is in cache. */
 static void task_tiles(const gemm_context* ctx, size_t group, size_t m0, size_t n0, size_t rows,
                        size_t cols) {
   const q8_gemm_config* cfg = ctx->job->config;
@@ -76,6 +92,7 @@ static void task_tiles(const gemm_context* ctx, size_t group, size_t m0, size_t 
       }
     }
   }
+  if (ctx->job->epilogue != NULL) task_epilogue(ctx->job, group, m0, n0, rows, cols);
 }
 
 static void m_outer_task(void* context, size_t group, size_t m0, size_t n0, size_t rows,

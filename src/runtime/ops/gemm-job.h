@@ -30,6 +30,9 @@ typedef struct q8_gemm_job {
   q8_requant_params requant;
   q8_gemm_dq_params dq;  /* used when dynamic */
   int dynamic;
+  /* An elementwise binary operator over the (dense, uint8) output, applied
+   * in place to each task's region once computed (epilogue.h), or NULL. */
+  const q8_operator* epilogue;
 } q8_gemm_job;
 
 void q8_gemm_job_run(const q8_gemm_job* job, pthreadpool_t threadpool);

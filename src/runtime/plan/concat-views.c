@@ -7,13 +7,6 @@
  */
 #include "lower.h"
 
-/* The step producing value `id`, or NULL for a graph input. */
-static const q8_step* producer_of(const q8_program* p, uint32_t id) {
-  for (size_t i = 0; i < p->num_steps; i++)
-    if (p->steps[i].node->output == id) return &p->steps[i];
-  return NULL;
-}
-
 /* Operators whose lowering passes the tensor's pixel_stride on. */
 static bool writes_strided(q8_op_kind kind) {
   return kind == q8_op_conv2d || kind == q8_op_conv_transpose2d || kind == q8_op_max_pool2d ||
@@ -30,7 +23,7 @@ static bool listed_once(const q8_value* list, uint32_t id) {
 static bool can_be_view(const q8_program* p, const q8_value* list, uint32_t id,
                         const q8_tensor_plan* out) {
   const q8_tensor_plan* t = &p->tensors[id];
-  const q8_step* producer = producer_of(p, id);
+  const q8_step* producer = q8_program_producer(p, id);
   return producer != NULL && writes_strided(producer->node->kind) && t->nhwc && !t->is_view &&
          t->scale == out->scale && t->zero_point == out->zero_point && listed_once(list, id) &&
          q8_graph_use_count(p->graph, id) == 1;

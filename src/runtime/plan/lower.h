@@ -75,6 +75,9 @@ typedef struct q8_step {
   q8_operator* op;        /* created with the program (weights); may be NULL */
   q8_operator* shaped_op; /* created by each plan; may be NULL */
   size_t aux[4];          /* small per-step facts shared between phases */
+  /* Set per plan: the convolution step that runs this elementwise step as
+   * its epilogue (q8_plan_link_epilogues); this step then does nothing. */
+  const struct q8_step* epilogue_of;
   q8_layout_map layout;   /* layout ops: set by shape, used by run */
   double milliseconds;
 } q8_step;
@@ -115,6 +118,21 @@ bool q8_lowering_reads_inputs_at_run(const q8_lowering* lowering);
  * stride) that only the concat reads, listed once, with the concat's
  * qparams (the concat would copy it unchanged). */
 void q8_plan_concat_views(q8_program* program);
+
+/* Plan phase 1b, after the concat views: for y = add(a, b) or mul(a, b) of
+ * same-shape NHWC tensors where one operand is a convolution's output that
+ * nothing else reads, and the other exists before that convolution runs,
+ * makes the convolution's output a view of y (the convolution writes y,
+ * which its epilogue then updates in place). */
+void q8_plan_epilogue_views(q8_program* program);
+
+/* Plan phase 3 (steps set up): gives each convolution whose output is such
+ * a view the elementwise operator as its epilogue, and marks that step as
+ * run by it. Where the operators refuse, the step runs as usual, in place. */
+void q8_plan_link_epilogues(q8_program* program);
+
+/* The step producing value `id`, or NULL for a graph input. */
+const q8_step* q8_program_producer(const q8_program* program, uint32_t id);
 
 /* The lowering of an operator kind, or NULL when q8 cannot run it. */
 const q8_lowering* q8_lowering_for(q8_op_kind kind);

@@ -286,8 +286,10 @@ q8_status q8_program_plan(q8_program* p, const q8_tensor_shape* shapes, q8_error
         return q8_graph_fail(error, q8_status_invalid_parameter, "runtime: input %zu is too large", i);
   if (status == q8_status_success) status = infer_shapes(p, error);
   if (status == q8_status_success) q8_plan_concat_views(p);
+  if (status == q8_status_success) q8_plan_epilogue_views(p);
   if (status == q8_status_success) status = allocate_arena(p, error);
   if (status == q8_status_success) status = setup_steps(p, error);
+  if (status == q8_status_success) q8_plan_link_epilogues(p);
   if (status != q8_status_success) {
     delete_shaped_ops(p);
     return status;
@@ -313,8 +315,15 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+const q8_step* q8_program_producer(const q8_program* p, uint32_t id) {
+  for (size_t i = 0; i < p->num_steps; i++)
+    if (p->steps[i].node->output == id) return &p->steps[i];
+  return NULL;
+}
+
 static q8_status run_step(q8_program* p, q8_step* s, pthreadpool_t pool, q8_error* error) {
   q8_status status;
+  if (s->epilogue_of != NULL) return q8_status_success; /* its producer ran it */
   if (s->lowering->run != NULL) {
     status = s->lowering->run(p, s, pool, error);
   } else {
